@@ -1,0 +1,233 @@
+"""The administration commands behind `binhyen`: each opens the database, acts, prints."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import segno
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from locales import available_languages
+from locales.text import strip_diacritics
+from storage import admin
+from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
+from storage.demo import demo_exists, seed_demo
+from storage.enums import Role, TeamKind
+from storage.identity import pretty_invite
+from storage.models import Identity, Person, Team
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        await engine.dispose()
+
+
+def _fail(message: str) -> int:
+    print(f"Error: {message}", file=sys.stderr)
+    return 1
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
+    return await run_bot(settings, console=args.console, person_id=args.person)
+
+
+async def db(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        if args.db_command == "upgrade":
+            await upgrade(engine)
+            print("Database schema is up to date.")
+        else:
+            await downgrade(engine, args.revision)
+            print(f"Database schema downgraded to {args.revision}.")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def demo(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        if await demo_exists(session):
+            print("The database already has a commune; the demo is seeded only into an empty one.")
+            return 0
+        commune = await seed_demo(session)
+        print(
+            f"Seeded {commune.display_name} with {len(commune.hamlets)} hamlets. "
+            "'binhyen list' shows it; 'binhyen run' opens a chat."
+        )
+    return 0
+
+
+async def listing(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        print("\n".join(await admin.describe(session)))
+    return 0
+
+
+async def commune_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        try:
+            commune = await admin.create_commune(
+                session,
+                province=args.province,
+                name=args.name,
+                label=args.label,
+                hamlets=args.hamlet,
+                hamlet_label=args.hamlet_label,
+                district=args.district,
+                timezone=args.timezone or settings.timezone,
+            )
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        print(f"Created [{commune.id}] {commune.display_name} with {len(args.hamlet)} hamlets.")
+    return 0
+
+
+async def hamlet_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        try:
+            commune = await admin.find_commune(session, args.commune)
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        hamlet = await admin.add_hamlet(session, commune, args.name, args.label, args.households)
+        print(f"Created hamlet [{hamlet.id}] {hamlet.display_name} in {commune.display_name}.")
+    return 0
+
+
+async def team_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        try:
+            commune = await admin.find_commune(session, args.commune)
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        hamlet = admin.find_hamlet(commune, args.hamlet)
+        if hamlet is None:
+            return _fail(f"no hamlet {args.hamlet!r} in {commune.display_name}")
+        team = await admin.add_team(session, hamlet, args.name, TeamKind(args.kind))
+        print(f"Created team [{team.id}] {team.name} in {hamlet.display_name}.")
+    return 0
+
+
+async def person_add(settings: Settings, args: argparse.Namespace) -> int:
+    async with _session(settings) as session:
+        try:
+            commune = await admin.find_commune(session, args.commune)
+            hamlet = admin.find_hamlet(commune, args.hamlet) if args.hamlet else None
+            if args.hamlet and hamlet is None:
+                raise admin.AdminError(f"no hamlet {args.hamlet!r} in {commune.display_name}")
+            team = await session.get(Team, int(args.team)) if args.team else None
+            if args.team and (team is None or hamlet is None or team.hamlet_id != hamlet.id):
+                raise admin.AdminError(f"no team {args.team} in that hamlet")
+            language = args.language or settings.default_language
+            if language not in available_languages():
+                raise admin.AdminError(f"no catalogue for language {language!r}")
+            person = await admin.add_person(
+                session,
+                commune=commune,
+                full_name=args.name,
+                role=Role(args.role),
+                hamlet=hamlet,
+                team=team,
+                phone=args.phone,
+                title=args.title,
+                language=language,
+            )
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        print(
+            f"Added person [{person.id}] {person.full_name} ({person.role}). "
+            f"'binhyen invite --person {person.id}' gives them a link."
+        )
+    return 0
+
+
+async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror}")
+    async with _session(settings) as session:
+        try:
+            commune = await admin.find_commune(session, args.commune)
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        result = admin.parse_roster(commune, raw, set(available_languages()))
+        if result.errors:
+            print(
+                f"Nothing imported from {args.file}: fix these rows and import again.",
+                file=sys.stderr,
+            )
+            for error in result.errors:
+                print(f"  {error}", file=sys.stderr)
+            return 1
+        count = await admin.import_roster(session, commune, result)
+        print(f"Imported {count} people into {commune.display_name}.")
+    return 0
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", strip_diacritics(text)).strip("-") or "person"
+
+
+def invite_link(settings: Settings, code: str) -> str:
+    bot = settings.telegram_bot_username.lstrip("@") or "YOUR_BOT"
+    return f"https://t.me/{bot}?start={code}"
+
+
+async def invite(settings: Settings, args: argparse.Namespace) -> int:
+    out: Path = args.out or settings.data_dir / "invites"
+    out.mkdir(parents=True, exist_ok=True)
+    async with _session(settings) as session:
+        if args.person:
+            people = [p for pid in args.person if (p := await session.get(Person, pid))]
+            missing = set(args.person) - {p.id for p in people}
+            if missing:
+                return _fail(f"no person with id {', '.join(map(str, sorted(missing)))}")
+        else:
+            try:
+                commune = await admin.find_commune(session, args.commune)
+            except admin.AdminError as exc:
+                return _fail(str(exc))
+            linked = select(Identity.person_id)
+            people = list(
+                (
+                    await session.scalars(
+                        select(Person)
+                        .where(
+                            Person.commune_id == commune.id,
+                            Person.active.is_(True),
+                            Person.role != Role.RESIDENT,
+                            Person.id.not_in(linked),
+                        )
+                        .order_by(Person.id)
+                    )
+                ).all()
+            )
+        if not settings.telegram_bot_username:
+            print("Note: set TELEGRAM_BOT_USERNAME so the links name your bot.", file=sys.stderr)
+        for person in people:
+            inv = await admin.issue_invite(session, person, settings.invite_ttl_days)
+            link = invite_link(settings, inv.code)
+            png = out / f"invite-{person.id}-{_slug(person.full_name or '')}.png"
+            segno.make(link, error="m").save(png, scale=10, border=4)
+            print(
+                f"{person.full_name} ({person.role}): {link}\n"
+                f"  Zalo code: {pretty_invite(inv.code)}  QR: {png}  "
+                f"valid until {inv.expires_at:%Y-%m-%d}"
+            )
+    return 0

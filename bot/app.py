@@ -1,0 +1,118 @@
+"""Wiring: the database, the engine, the router, the outbox and the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.console import Console, ConsoleSender
+from bot.settings import Settings
+from conversations.context import EngineConfig
+from conversations.engine import Engine
+from conversations.flows import all_flows
+from handlers.router import Router
+from scheduler.dispatcher import Dispatcher, Sender
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.demo import demo_exists, seed_demo
+from storage.enums import Channel
+
+log = logging.getLogger(__name__)
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        secret=settings.resolved_secret_key(),
+        timeout=timedelta(minutes=settings.conversation_timeout_minutes),
+        max_text=settings.max_text_length,
+        max_attachments=settings.max_attachments,
+        max_media_bytes=settings.max_media_bytes,
+        default_language=settings.default_language,
+        default_timezone=settings.timezone,
+    )
+
+
+@dataclass
+class Services:
+    db: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    router: Router
+    dispatcher: Dispatcher
+
+
+async def build_services(settings: Settings, senders: dict[str, Sender] | None = None) -> Services:
+    """Migrate the database and assemble everything a channel needs."""
+    db = make_engine(settings.resolved_database_url)
+    await upgrade(db)
+    sessions = make_sessionmaker(db)
+    dispatcher = Dispatcher(sessions, senders if senders is not None else {})
+    router = Router(
+        sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
+    )
+    return Services(db, sessions, router, dispatcher)
+
+
+async def seed_if_empty(services: Services) -> bool:
+    async with services.sessions() as session, session.begin():
+        if await demo_exists(session):
+            return False
+        await seed_demo(session)
+    return True
+
+
+async def run_bot(
+    settings: Settings, *, console: bool = False, person_id: str | None = None
+) -> int:
+    services = await build_services(settings)
+    if settings.seed_demo_on_first_run and await seed_if_empty(services):
+        print("First run: seeded the demo commune (xã Tân Hòa). 'binhyen list' shows it.")
+    tasks: list[asyncio.Task[object]] = []
+    telegram_app = None
+    try:
+        if settings.telegram_bot_token:
+            from bot.telegram import TelegramSender, build_application, set_commands
+
+            telegram_app = build_application(
+                settings.telegram_bot_token, settings.telegram_api_base_url, services.router
+            )
+            await telegram_app.initialize()
+            services.dispatcher.senders[Channel.TELEGRAM] = TelegramSender(telegram_app.bot)
+            await set_commands(telegram_app.bot, settings.default_language)
+            await telegram_app.start()
+            assert telegram_app.updater is not None
+            if settings.telegram_webhook_url:
+                await telegram_app.updater.start_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path="telegram",
+                    secret_token=settings.telegram_webhook_secret,
+                    webhook_url=settings.telegram_webhook_url.rstrip("/") + "/telegram",
+                )
+            else:
+                await telegram_app.updater.start_polling(drop_pending_updates=False)
+            log.info(
+                "Telegram channel running (%s)",
+                "webhook" if settings.telegram_webhook_url else "long polling",
+            )
+        services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
+        tasks.append(asyncio.create_task(services.dispatcher.run_forever()))
+        if console or not settings.telegram_bot_token:
+            chat = Console(services.sessions, services.router, settings.resolved_secret_key())
+            return await chat.run(person_id)
+        await asyncio.Event().wait()  # serve until interrupted
+        return 0
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if telegram_app is not None:
+            if telegram_app.updater and telegram_app.updater.running:
+                await telegram_app.updater.stop()
+            await telegram_app.stop()
+            await telegram_app.shutdown()
+        await services.db.dispose()

@@ -1,0 +1,126 @@
+"""The `binhyen` command: run the bot, migrate, administer, seed the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="binhyen", description="Grassroots security reporting bot.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (a console chat when no channel token is set)")
+    run.add_argument("--console", action="store_true", help="chat in the terminal even with tokens")
+    run.add_argument("--as", dest="person", help="console: chat as this person id")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations")
+    down = db_sub.add_parser("downgrade", help="undo migrations down to a revision")
+    down.add_argument("revision")
+
+    sub.add_parser("demo", help="seed the demo commune (once)")
+    sub.add_parser("list", help="list communes, hamlets, teams and people")
+
+    commune = sub.add_parser("commune", help="communes").add_subparsers(dest="sub", required=True)
+    c_add = commune.add_parser("add", help="create a commune and its hamlets")
+    c_add.add_argument("--province", required=True)
+    c_add.add_argument("--name", required=True)
+    c_add.add_argument("--label", default="xã", help="xã, phường or đặc khu")
+    c_add.add_argument("--district", help="old district name, for imports of older data")
+    c_add.add_argument("--hamlet", action="append", default=[], help="a hamlet (repeat)")
+    c_add.add_argument("--hamlet-label", default="thôn", help="thôn, ấp, bản, tổ dân phố…")
+    c_add.add_argument("--timezone", default=None)
+
+    hamlet = sub.add_parser("hamlet", help="hamlets").add_subparsers(dest="sub", required=True)
+    h_add = hamlet.add_parser("add")
+    h_add.add_argument("--commune", required=True, help="commune id or name")
+    h_add.add_argument("--label", default="thôn")
+    h_add.add_argument("--households", type=int)
+    h_add.add_argument("name")
+
+    team = sub.add_parser("team", help="teams").add_subparsers(dest="sub", required=True)
+    t_add = team.add_parser("add")
+    t_add.add_argument("--commune", required=True)
+    t_add.add_argument("--hamlet", required=True)
+    t_add.add_argument(
+        "--kind",
+        default="security",
+        choices=["security", "self_governing", "fire_safety", "mediation", "other"],
+    )
+    t_add.add_argument("name")
+
+    person = sub.add_parser("person", help="people").add_subparsers(dest="sub", required=True)
+    p_add = person.add_parser("add")
+    p_add.add_argument("--commune", required=True)
+    p_add.add_argument(
+        "--role",
+        required=True,
+        choices=["resident", "team_member", "team_lead", "hamlet_head", "officer", "admin"],
+    )
+    p_add.add_argument("--hamlet")
+    p_add.add_argument("--team", help="team id")
+    p_add.add_argument("--phone")
+    p_add.add_argument("--title", help="ông, bà, anh or chị")
+    p_add.add_argument("--language", default=None)
+    p_add.add_argument("name")
+
+    roster = sub.add_parser("roster", help="rosters").add_subparsers(dest="sub", required=True)
+    r_imp = roster.add_parser("import", help="import people from a UTF-8 CSV file")
+    r_imp.add_argument("--commune", required=True)
+    r_imp.add_argument("file", type=Path)
+
+    inv = sub.add_parser("invite", help="issue invites: a deep link and a QR-code PNG each")
+    who = inv.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", type=int, action="append", help="person id (repeat)")
+    who.add_argument("--commune", help="everyone of this commune without a chat yet")
+    inv.add_argument("--out", type=Path, default=None, help="folder for the PNG files")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(
+            f"Cannot start: {exc}\nFix it in .env or the environment (see .env.example).",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "apscheduler", "aiosqlite", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot import admin_commands  # imported late: settings errors should not need the ORM
+
+    handler: Command = {
+        "run": admin_commands.run,
+        "db": admin_commands.db,
+        "demo": admin_commands.demo,
+        "list": admin_commands.listing,
+        "commune": admin_commands.commune_add,
+        "hamlet": admin_commands.hamlet_add,
+        "team": admin_commands.team_add,
+        "person": admin_commands.person_add,
+        "roster": admin_commands.roster_import,
+        "invite": admin_commands.invite,
+    }[args.command]
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""A chat in the terminal, as any person of the database, running the same flows."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.rendering import numbered_text
+from conversations.events import Incoming, MediaIn, Reply
+from handlers.router import Router
+from storage.enums import Channel, Role
+from storage.identity import pseudonym
+from storage.models import Identity, Person
+
+HELP = """Console chat. Type answers as in a chat; numbers choose from menus.
+  !photo  !video  !voice      send a pretend photo, video or voice note
+  !location 10.95 106.82      share a location
+  !as                         chat as someone else
+  !quit                       leave (Ctrl-D too)"""
+
+
+class ConsoleSender:
+    """Outbox messages to console chats are printed, so alerts are visible locally."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out or sys.stdout
+
+    async def send(self, chat_id: str, text: str, buttons: list[list[dict[str, Any]]]) -> None:
+        labels = " · ".join(b["label"] for row in buttons for b in row)
+        extra = f"\n   [{labels}]" if labels else ""
+        print(f"\n📨 (message for {chat_id})\n{text}{extra}\n", file=self.out)
+
+
+async def _people(session: AsyncSession) -> list[Person]:
+    order = {
+        Role.HAMLET_HEAD: 0,
+        Role.TEAM_LEAD: 1,
+        Role.TEAM_MEMBER: 2,
+        Role.OFFICER: 3,
+        Role.ADMIN: 4,
+    }
+    rows = (
+        await session.scalars(
+            select(Person).where(Person.role != Role.RESIDENT, Person.active.is_(True))
+        )
+    ).all()
+    return sorted(rows, key=lambda p: (order.get(Role(p.role), 9), p.hamlet_id or 0, p.id))
+
+
+async def _identity(session: AsyncSession, person: Person | None, secret: bytes) -> Identity:
+    external = f"person-{person.id}" if person else f"resident-{next(_RESIDENTS)}"
+    identity = await session.scalar(
+        select(Identity).where(
+            Identity.channel == Channel.CONSOLE, Identity.external_id == external
+        )
+    )
+    if identity is None and person is not None:
+        identity = Identity(
+            person_id=person.id,
+            channel=Channel.CONSOLE,
+            external_id=external,
+            chat_id=external,
+            pseudonym=pseudonym(secret, "console", external),
+        )
+        session.add(identity)
+        await session.flush()
+    return identity or Identity(channel=Channel.CONSOLE, external_id=external, chat_id=external)
+
+
+_RESIDENTS = itertools.count(1)
+
+
+class Console:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], router: Router, secret: bytes
+    ) -> None:
+        self.sessions = sessions
+        self.router = router
+        self.secret = secret
+        self._updates = itertools.count(1)
+
+    async def _read(self, prompt: str) -> str | None:
+        try:
+            return await asyncio.to_thread(input, prompt)
+        except EOFError:
+            return None
+
+    async def choose_person(self, person_id: str | None) -> Identity | None:
+        async with self.sessions() as session, session.begin():
+            people = await _people(session)
+            if person_id is not None:
+                chosen = next((p for p in people if str(p.id) == person_id), None)
+                return await _identity(session, chosen, self.secret) if chosen else None
+            print("\nChat as whom? (people of the database)")
+            for i, p in enumerate(people, 1):
+                place = (
+                    p.hamlet.display_name
+                    if p.hamlet
+                    else (p.commune.display_name if p.commune else "")
+                )
+                print(f"  {i:2}. {p.full_name} — {p.role}, {place}")
+            print(f"  {len(people) + 1:2}. a resident (new, anonymous tips)")
+            while True:
+                line = await self._read("Number: ")
+                if line is None or line.strip() in ("!quit", "q"):
+                    return None
+                if line.strip().isdigit() and 1 <= int(line) <= len(people) + 1:
+                    index = int(line) - 1
+                    chosen = people[index] if index < len(people) else None
+                    return await _identity(session, chosen, self.secret)
+                print("Please type a number from the list.")
+
+    def _event(self, identity: Identity, line: str) -> Incoming:
+        base: dict[str, Any] = {
+            "channel": Channel.CONSOLE,
+            "chat_id": identity.chat_id,
+            "user_id": identity.external_id,
+            "update_key": f"{identity.external_id}:{next(self._updates)}",
+        }
+        word, _, rest = line.strip().partition(" ")
+        if word in ("!photo", "!video", "!voice"):
+            kind = word[1:]
+            return Incoming(
+                **base,
+                media=MediaIn(kind, f"console-{kind}-{base['update_key']}", 120_000, rest or None),
+            )
+        if word == "!location":
+            try:
+                lat, lon = (float(x) for x in rest.split())
+                return Incoming(**base, location=(lat, lon))
+            except ValueError:
+                print("Usage: !location 10.95 106.82")
+        return Incoming(**base, text=line)
+
+    def show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            print("\n🤖 " + numbered_text(reply).replace("\n", "\n   "))
+
+    async def run(self, person_id: str | None = None) -> int:
+        print(HELP)
+        identity = await self.choose_person(person_id)
+        while identity is not None:
+            self.show(
+                await self.router.handle(
+                    Incoming(
+                        Channel.CONSOLE, identity.chat_id, identity.external_id, command="start"
+                    )
+                )
+            )
+            while True:
+                line = await self._read("\n> ")
+                if line is None or line.strip() == "!quit":
+                    return 0
+                if line.strip() == "!as":
+                    identity = await self.choose_person(None)
+                    break
+                if not line.strip():
+                    continue
+                self.show(await self.router.handle(self._event(identity, line)))
+        return 0

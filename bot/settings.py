@@ -1,0 +1,120 @@
+"""Settings from the environment and .env; a bad value stops the start naming the setting."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from locales import available_languages
+
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"))
+    database_url: str = ""
+    secret_key: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: str = "vi"
+    log_level: str = "INFO"
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_bot_username: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    zalo_bot_token: str = ""
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+
+    conversation_timeout_minutes: int = Field(default=30, ge=1)
+    invite_ttl_days: int = Field(default=14, ge=1, le=365)
+    max_text_length: int = Field(default=4000, ge=100)
+    max_attachments: int = Field(default=10, ge=0, le=50)
+    max_media_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    seed_demo_on_first_run: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Ho_Chi_Minh") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in available_languages():
+            known = ", ".join(available_languages())
+            raise ValueError(f"no catalogue for {value!r}; available: {known}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: str) -> str:
+        if value and not _SECRET_TOKEN.match(value):
+            raise ValueError("1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_bot_token", "zalo_bot_token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if value and ":" not in value:
+            raise ValueError("a bot token looks like <bot id>:<secret>")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'binhyen.db').resolve()}"
+
+    def resolved_secret_key(self) -> bytes:
+        """SECRET_KEY, or a key generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"Setting {name}: {err['msg']}")
+        raise SettingsError("\n".join(lines)) from None

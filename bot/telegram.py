@@ -1,0 +1,210 @@
+"""Telegram through python-telegram-bot: updates in as neutral events, replies out as keyboards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import HTTPXRequest
+
+from conversations.events import Button, Incoming, MediaIn, Reply
+from handlers.commands import MENU_COMMANDS
+from handlers.router import Router
+from locales import available_languages, t
+from locales.text import split_text
+from scheduler.dispatcher import DeliveryError
+from storage.enums import Channel
+
+log = logging.getLogger(__name__)
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of one chat one at a time, in order; different chats concurrently."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat else None
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def to_event(update: Update) -> Incoming | None:
+    """The neutral event of a Telegram update; None for updates with no one to answer."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    base: dict[str, Any] = {
+        "channel": Channel.TELEGRAM,
+        "chat_id": str(chat.id),
+        "user_id": str(user.id),
+        "update_key": str(update.update_id),
+        "private": chat.type == "private",
+        "language_code": user.language_code,
+    }
+    if update.callback_query is not None:
+        return Incoming(**base, callback=update.callback_query.data or "")
+    message = update.effective_message
+    if message is None:
+        return None
+    if message.text is not None:
+        text = message.text
+        if (
+            message.entities
+            and message.entities[0].type == "bot_command"
+            and (message.entities[0].offset == 0)
+        ):
+            length = message.entities[0].length
+            command = text[1:length].split("@")[0].lower()
+            return Incoming(**base, command=command, args=text[length:].strip())
+        return Incoming(**base, text=text)
+    media = _media(message)
+    if media is not None:
+        return Incoming(**base, media=media)
+    if message.location is not None:
+        return Incoming(**base, location=(message.location.latitude, message.location.longitude))
+    kind = "sticker" if message.sticker else "unsupported"
+    return Incoming(**base, unsupported=kind)
+
+
+def _media(message: Message) -> MediaIn | None:
+    caption = message.caption
+    if message.photo:
+        largest = message.photo[-1]
+        return MediaIn("photo", largest.file_id, largest.file_size, caption)
+    for kind in ("video", "voice", "audio", "video_note", "document"):
+        item = getattr(message, kind)
+        if item is not None:
+            name = "video" if kind == "video_note" else kind
+            return MediaIn(name, item.file_id, item.file_size, caption)
+    return None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Inline buttons, or a reply keyboard when one button shares the location."""
+    if not reply.buttons:
+        return None
+    if any(b.share_location for b in reply.flat_buttons()):
+        rows = [
+            [KeyboardButton(b.label, request_location=b.share_location) for b in row]
+            for row in reply.buttons
+        ]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return inline_keyboard(reply.buttons)
+
+
+def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup:
+    for b in (b for row in rows for b in row):
+        if len(b.data.encode()) > CALLBACK_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {b.data!r}")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
+    parts = split_text(reply.text or "…", MessageLimit.MAX_TEXT_LENGTH)
+    for i, part in enumerate(parts):
+        markup = keyboard(reply) if i == len(parts) - 1 else None
+        await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+
+
+class TelegramSender:
+    """The outbox's sender for Telegram, mapping API errors to retry or give up."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, text: str, buttons: list[list[dict[str, Any]]]) -> None:
+        rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
+        try:
+            await send_reply(self.bot, chat_id, Reply(text, rows))
+        except RetryAfter as exc:
+            after = exc.retry_after
+            seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+            raise DeliveryError("429 Too Many Requests", retry_after=seconds) from exc
+        except Forbidden as exc:
+            raise DeliveryError(f"403 {exc.message}", blocked=True) from exc
+        except BadRequest as exc:
+            raise DeliveryError(f"400 {exc.message}", permanent=True) from exc
+        except (NetworkError, TelegramError) as exc:
+            raise DeliveryError(f"network: {exc}") from exc
+
+
+def build_application(token: str, base_url: str, router: Router) -> Application:
+    base = base_url.rstrip("/")
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
+        .get_updates_request(HTTPXRequest(read_timeout=40))
+        .concurrent_updates(PerChatUpdateProcessor(256))
+        .build()
+    )
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        event = to_event(update)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError:
+                log.debug("could not answer callback query", exc_info=True)
+        if event is None:
+            return
+        for reply in await router.handle(event):
+            await send_reply(context.bot, reply.chat_id or event.chat_id, reply)
+
+    app.add_handler(TypeHandler(Update, on_update))
+    app.add_error_handler(_log_error)
+    return app
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling a Telegram update", exc_info=context.error)
+
+
+async def set_commands(bot: Bot, default_language: str) -> None:
+    """The command menu, in the default language and in every other catalogue's."""
+    for lang in available_languages():
+        commands = [BotCommand(c, t(lang, f"commands.{c}")) for c in MENU_COMMANDS]
+        code = None if lang == default_language else lang
+        await bot.set_my_commands(commands, language_code=code)

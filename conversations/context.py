@@ -1,0 +1,83 @@
+"""What a step sees: the session, the person, the event, the clock and the language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.events import Button, Incoming
+from locales import t
+from storage.models import Identity, Person
+from storage.outbox import enqueue
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    secret: bytes
+    timeout: timedelta = timedelta(minutes=30)
+    max_text: int = 4000
+    max_attachments: int = 10
+    max_media_bytes: int = 20 * 1024 * 1024
+    default_language: str = "vi"
+    default_timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    event: Incoming
+    person: Person
+    identity: Identity
+    config: EngineConfig
+    now: datetime
+    queued: int = field(default=0)  # outbox rows written in this transaction
+
+    @property
+    def lang(self) -> str:
+        return self.person.language or self.config.default_language
+
+    @property
+    def tz(self) -> ZoneInfo:
+        commune = self.person.commune
+        return ZoneInfo(commune.timezone if commune else self.config.default_timezone)
+
+    def t(self, key: str, **values: Any) -> str:
+        return t(self.lang, key, **values)
+
+    @property
+    def address(self) -> str:
+        """How the bot addresses the person: "ông Hùng", "chị Thảo", or a neutral form."""
+        name = (self.person.full_name or "").split()
+        if self.person.title and name:
+            return f"{self.person.title} {name[-1]}"
+        return self.t("address.neutral")
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    async def notify(
+        self,
+        channel: str,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: list[list[Button]] | None = None,
+        purpose: str = "notice",
+        commune_id: int | None = None,
+    ) -> None:
+        """Queue a message to another chat, in this transaction (see storage.outbox)."""
+        rows = [[{"label": b.label, "data": b.data} for b in row] for row in buttons or []]
+        await enqueue(
+            self.session,
+            channel=channel,
+            chat_id=chat_id,
+            text=text,
+            buttons=rows,
+            purpose=purpose,
+            commune_id=commune_id,
+        )
+        self.queued += 1

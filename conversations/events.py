@@ -1,0 +1,59 @@
+"""Channel-neutral events and replies: what transports turn platform updates into and out of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MediaIn:
+    media_type: str  # photo, video, voice, audio, document
+    file_id: str
+    size_bytes: int | None = None
+    caption: str | None = None
+
+    def as_dict(self, channel: str) -> dict[str, Any]:
+        return {
+            "channel": channel,
+            "file_id": self.file_id,
+            "media_type": self.media_type,
+            "size_bytes": self.size_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str
+    chat_id: str
+    user_id: str
+    update_key: str | None = None  # platform update id, for de-duplication
+    private: bool = True
+    text: str | None = None
+    command: str | None = None  # "start" for "/start abc"
+    args: str = ""
+    callback: str | None = None  # button data
+    media: MediaIn | None = None
+    location: tuple[float, float] | None = None
+    unsupported: str | None = None  # sticker, contact, poll…: named for a polite answer
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+    nav: bool = False  # back / cancel / skip: rendered as words, never numbered
+    keywords: tuple[str, ...] = ()  # other words that choose it, e.g. "binh yen"
+    share_location: bool = False  # where the platform can, the button sends the location
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    numbered: bool = False  # channels without buttons number the non-nav choices
+    chat_id: str | None = None  # None: the chat of the incoming event
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]

@@ -1,0 +1,19 @@
+"""Every flow, by name."""
+
+from __future__ import annotations
+
+from conversations.flow import Flow
+from conversations.flows import activity, incident, language, tip, weekly
+
+
+def all_flows() -> dict[str, Flow]:
+    flows = [
+        incident.FLOW,
+        activity.FLOW,
+        weekly.QUIET,
+        weekly.FULL,
+        tip.FLOW,
+        tip.MORE,
+        language.FLOW,
+    ]
+    return {flow.name: flow for flow in flows}

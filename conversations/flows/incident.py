@@ -1,0 +1,153 @@
+"""Incident report: category, when, where, what, media, urgency, summary, submit."""
+
+from __future__ import annotations
+
+from conversations.context import Ctx
+from conversations.events import Button
+from conversations.flow import Data, Flow, Kind, Option, Step
+from conversations.flows.common import (
+    REPORTERS,
+    code_options,
+    lines,
+    media_of,
+    need_location,
+    officer_targets,
+    place_of,
+    show_media,
+    show_place,
+    show_when,
+    text_of,
+    tr,
+    when_of,
+)
+from storage.enums import IncidentCategory, Severity
+from storage.reports import add_incident
+
+URGENT_CATEGORIES = {
+    IncidentCategory.FIRE,
+    IncidentCategory.DOMESTIC_VIOLENCE,
+    IncidentCategory.DISORDER,
+}
+
+
+def _where_options(ctx: Ctx, data: Data) -> list[Option]:
+    hamlet = ctx.person.hamlet
+    options = (
+        [Option("hamlet", ctx.t("place.in_hamlet", hamlet=hamlet.display_name))] if hamlet else []
+    )
+    return [*options, Option("share", ctx.t("place.share"), ("vi tri", "location"))]
+
+
+def _fire_hint(ctx: Ctx, data: Data) -> str | None:
+    return "incident.fire_hint" if data.get("category") == IncidentCategory.FIRE else None
+
+
+def _severity_hint(ctx: Ctx, data: Data) -> str | None:
+    return "incident.severity_hint"
+
+
+def _summary(ctx: Ctx, data: Data) -> str:
+    return lines(
+        (ctx.t("field.category"), ctx.t(f"category.{data['category']}")),
+        (ctx.t("field.when"), show_when(ctx, data["when"])),
+        (ctx.t("field.where"), show_place(ctx, data.get("where"))),
+        (ctx.t("field.what"), text_of(ctx, data.get("description"))),
+        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (ctx.t("field.severity"), ctx.t(f"severity.{data['severity']}")),
+    )
+
+
+async def _submit(ctx: Ctx, data: Data) -> str:
+    person = ctx.person
+    assert person.hamlet is not None and person.commune_id is not None
+    place, lat, lon = place_of(ctx, data.get("where"))
+    incident = await add_incident(
+        ctx.session,
+        media=media_of(data, "description", "media"),
+        commune_id=person.commune_id,
+        hamlet_id=person.hamlet.id,
+        reporter_id=person.id,
+        category=data["category"],
+        severity=data["severity"],
+        occurred_at=when_of(data, "when"),
+        occurred_precision=data["when"]["precision"],
+        received_at=ctx.now,
+        place_text=place,
+        latitude=lat,
+        longitude=lon,
+        description=text_of(ctx, data.get("description")),
+    )
+    urgent = data["severity"] != Severity.ORDINARY
+    targets = await officer_targets(ctx, person.commune_id, duty_first=urgent)
+    for channel, chat_id, lang in targets:
+        head = "alert.urgent" if urgent else "alert.new_incident"
+        facts = [
+            ("field.category", tr(lang, f"category.{incident.category}")),
+            ("field.severity", tr(lang, f"severity.{incident.severity}")),
+            ("field.hamlet", person.hamlet.display_name),
+            ("field.when", show_when(ctx, data["when"])),
+            ("field.where", show_place(ctx, data.get("where"))),
+            ("field.what", text_of(ctx, data.get("description"))),
+            ("field.reporter", person.full_name),
+        ]
+        text = "\n".join(
+            [tr(lang, head, id=incident.id)]
+            + [f"{tr(lang, label)}: {value}" for label, value in facts if value]
+        )
+        await ctx.notify(
+            channel,
+            chat_id,
+            text,
+            purpose="alert" if urgent else "incident",
+            commune_id=person.commune_id,
+            buttons=[[Button(tr(lang, "alert.ack"), f"a:ack:i:{incident.id}")]],
+        )
+    key = "incident.sent_urgent" if urgent else "incident.sent"
+    return ctx.t(key, id=incident.id)
+
+
+FLOW = Flow(
+    name="incident",
+    title="incident.title",
+    roles=REPORTERS,
+    steps=(
+        Step(
+            "category",
+            Kind.CHOICE,
+            "incident.ask_category",
+            options=lambda ctx, d: code_options(ctx, "category", list(IncidentCategory)),
+            summary_label="field.category",
+        ),
+        Step(
+            "when", Kind.DATETIME, "incident.ask_when", hint=_fire_hint, summary_label="field.when"
+        ),
+        Step(
+            "where",
+            Kind.LOCATION,
+            "incident.ask_where",
+            options=_where_options,
+            validate=need_location,
+            summary_label="field.where",
+        ),
+        Step(
+            "description", Kind.TEXT, "incident.ask_what", voice_ok=True, summary_label="field.what"
+        ),
+        Step(
+            "media",
+            Kind.MEDIA,
+            "incident.ask_media",
+            append_text_to="description",
+            summary_label="field.media",
+        ),
+        Step(
+            "severity",
+            Kind.CHOICE,
+            "incident.ask_severity",
+            hint=_severity_hint,
+            options=lambda ctx, d: code_options(ctx, "severity", list(Severity)),
+            summary_label="field.severity",
+        ),
+    ),
+    summary=_summary,
+    submit=_submit,
+)

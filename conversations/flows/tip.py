@@ -1,0 +1,217 @@
+"""Tips from anyone: anonymous by default, ending with a case code; later additions by code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from conversations.context import Ctx
+from conversations.flow import Data, Flow, Kind, Option, Step
+from conversations.flows.common import (
+    EVERYONE,
+    lines,
+    media_of,
+    need_location,
+    officer_targets,
+    place_of,
+    show_media,
+    show_place,
+    text_of,
+    tr,
+)
+from storage.enums import OPEN_STATUSES
+from storage.models import Commune, Tip
+from storage.reports import add_tip, add_tip_message
+
+
+async def _load(ctx: Ctx, data: Data) -> str | None:
+    if ctx.person.commune_id is not None:
+        data["commune_id"] = ctx.person.commune_id
+        return None
+    communes = (await ctx.session.scalars(select(Commune).order_by(Commune.name))).all()
+    if not communes:
+        return ctx.t("tip.no_commune")
+    if len(communes) == 1:
+        data["commune_id"] = communes[0].id
+    else:
+        data["communes"] = [[c.id, c.display_name] for c in communes]
+    return None
+
+
+def _where_options(ctx: Ctx, data: Data) -> list[Option]:
+    return [Option("share", ctx.t("place.share"), ("vi tri", "location"))]
+
+
+def _summary(ctx: Ctx, data: Data) -> str:
+    contact = (
+        ctx.t("tip.contact_left", contact=data.get("contact_text"))
+        if data.get("contact") == "leave"
+        else ctx.t("tip.anonymous")
+    )
+    return lines(
+        (ctx.t("field.what"), text_of(ctx, data.get("description"))),
+        (ctx.t("field.where"), show_place(ctx, data.get("where"))),
+        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (ctx.t("field.identity"), contact),
+    )
+
+
+async def _notify_officers(ctx: Ctx, tip: Tip, key: str, body: str | None) -> None:
+    for channel, chat_id, lang in await officer_targets(ctx, tip.commune_id, duty_first=False):
+        text = tr(lang, key, code=tip.case_code)
+        if body:
+            text += "\n" + body
+        await ctx.notify(channel, chat_id, text, purpose="tip", commune_id=tip.commune_id)
+
+
+async def _submit(ctx: Ctx, data: Data) -> str:
+    place, lat, lon = place_of(ctx, data.get("where"))
+    contact = data.get("contact_text") if data.get("contact") == "leave" else None
+    tip = await add_tip(
+        ctx.session,
+        media=media_of(data, "description", "media"),
+        commune_id=int(data["commune_id"]),
+        hamlet_id=None,
+        reporter_key=ctx.identity.pseudonym,
+        description=text_of(ctx, data.get("description")),
+        place_text=place,
+        latitude=lat,
+        longitude=lon,
+        contact=contact,
+        received_at=ctx.now,
+    )
+    await _notify_officers(ctx, tip, "tip.officer_new", tip.description)
+    return ctx.t("tip.sent", code=tip.case_code)
+
+
+def _contact_options(ctx: Ctx, data: Data) -> list[Option]:
+    return [
+        Option("anonymous", ctx.t("tip.keep_anonymous"), ("an danh", "bi mat")),
+        Option("leave", ctx.t("tip.leave_contact")),
+    ]
+
+
+FLOW = Flow(
+    name="tip",
+    title="tip.title",
+    roles=EVERYONE,
+    steps=(
+        Step(
+            "commune_id",
+            Kind.CHOICE,
+            "tip.ask_commune",
+            when=lambda ctx, d: "communes" in d,
+            options=lambda ctx, d: [Option(str(i), name) for i, name in d["communes"]],
+        ),
+        Step("description", Kind.TEXT, "tip.ask_what", voice_ok=True, summary_label="field.what"),
+        Step(
+            "where",
+            Kind.LOCATION,
+            "tip.ask_where",
+            optional=True,
+            options=_where_options,
+            validate=need_location,
+            summary_label="field.where",
+        ),
+        Step(
+            "media",
+            Kind.MEDIA,
+            "tip.ask_media",
+            append_text_to="description",
+            summary_label="field.media",
+        ),
+        Step(
+            "contact",
+            Kind.CHOICE,
+            "tip.ask_contact",
+            options=_contact_options,
+            summary_label="field.identity",
+        ),
+        Step(
+            "contact_text",
+            Kind.TEXT,
+            "tip.ask_contact_text",
+            when=lambda ctx, d: d.get("contact") == "leave",
+        ),
+    ),
+    start=_load,
+    summary=_summary,
+    submit=_submit,
+)
+
+
+# --- adding to a tip already sent ---------------------------------------------------------
+
+
+async def _load_mine(ctx: Ctx, data: Data) -> str | None:
+    tips = (
+        await ctx.session.scalars(
+            select(Tip)
+            .where(
+                Tip.reporter_key == ctx.identity.pseudonym,
+                Tip.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+            .order_by(Tip.received_at.desc())
+            .limit(8)
+        )
+    ).all()
+    if not tips:
+        return ctx.t("tip_add.none")
+    data["tips"] = [[t.case_code, (t.description or "")[:30]] for t in tips]
+    return None
+
+
+def _mine(ctx: Ctx, data: Data) -> list[Option]:
+    return [
+        Option(code, f"{code} {short}".strip(), (code.lower(), code[3:].lower()))
+        for code, short in data["tips"]
+    ]
+
+
+async def _submit_more(ctx: Ctx, data: Data) -> str:
+    tip = await ctx.session.scalar(
+        select(Tip).where(Tip.case_code == data["code"], Tip.reporter_key == ctx.identity.pseudonym)
+    )
+    if tip is None:
+        return ctx.t("tip_add.none")
+    body = text_of(ctx, data.get("body")) or ""
+    await add_tip_message(
+        ctx.session, tip, body, from_tipster=True, media=media_of(data, "body", "media")
+    )
+    await _notify_officers(ctx, tip, "tip.officer_more", body)
+    return ctx.t("tip_add.sent", code=tip.case_code)
+
+
+def _more_summary(ctx: Ctx, data: Data) -> str:
+    return lines(
+        (ctx.t("field.code"), data["code"]),
+        (ctx.t("field.what"), text_of(ctx, data.get("body"))),
+        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+    )
+
+
+def _code_values(ctx: Ctx, data: Data) -> dict[str, Any]:
+    return {"code": data.get("code", "")}
+
+
+MORE = Flow(
+    name="tip_add",
+    title="tip_add.title",
+    roles=EVERYONE,
+    steps=(
+        Step("code", Kind.CHOICE, "tip_add.ask_code", options=_mine, summary_label="field.code"),
+        Step("body", Kind.TEXT, "tip_add.ask_body", voice_ok=True, summary_label="field.what"),
+        Step(
+            "media",
+            Kind.MEDIA,
+            "tip_add.ask_media",
+            append_text_to="body",
+            summary_label="field.media",
+        ),
+    ),
+    start=_load_mine,
+    summary=_more_summary,
+    submit=_submit_more,
+    values=_code_values,
+)

@@ -1,0 +1,56 @@
+"""Typed text to a button: by number, by label, by label without diacritics, by keyword."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conversations.events import Button
+from locales.text import canonical, strip_diacritics
+
+_EMOJI_AND_MARKS = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+@dataclass(frozen=True)
+class Match:
+    button: Button
+    confirm: bool = False  # matched only through an ambiguous word typed without diacritics
+
+
+def _bare(label: str) -> str:
+    return _EMOJI_AND_MARKS.sub("", label.strip())
+
+
+def match(
+    text: str, buttons: list[Button], *, numbered: bool, ambiguous: frozenset[str]
+) -> Match | list[Button] | None:
+    """The button text names; a list when several fit equally; None when none does."""
+    typed = canonical(_bare(text))
+    if not typed:
+        return None
+    if numbered and typed.isdigit():
+        choices = [b for b in buttons if not b.nav]
+        index = int(typed) - 1
+        return Match(choices[index]) if 0 <= index < len(choices) else None
+    for b in buttons:
+        if typed == canonical(_bare(b.label)):
+            return Match(b)
+    bare = strip_diacritics(typed)
+    if not bare:
+        return None
+    typed_plain = bare == typed  # typed without diacritics
+    confirm = typed_plain and bare in ambiguous
+    found = [b for b in buttons if bare == strip_diacritics(b.label)]
+    found = found or [b for b in buttons if bare in (strip_diacritics(k) for k in b.keywords)]
+    if len(found) == 1:
+        return Match(found[0], confirm)
+    if len(found) > 1:
+        return found
+    # A whole-word beginning of a label: "trom cap" for "Trộm cắp, cướp giật tài sản".
+    if len(bare) >= 3:
+        found = [b for b in buttons if f"{strip_diacritics(b.label)} ".startswith(f"{bare} ")]
+        if len(found) == 1:
+            return Match(found[0], confirm)
+        if len(found) > 1:
+            return found
+    return None

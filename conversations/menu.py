@@ -1,0 +1,38 @@
+"""The main menu: each person sees only what their role allows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from conversations.context import Ctx
+from conversations.events import Button, Reply
+from locales import t_list
+from locales.text import first_upper
+
+if TYPE_CHECKING:
+    from conversations.flow import Flow
+
+# The order of the menu: the most frequent and the quickest first.
+ORDER = ("weekly_quiet", "incident", "weekly", "activity", "tip", "tip_add", "language")
+
+
+def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
+    rows = [
+        [
+            Button(
+                ctx.t(f"menu.{name}"),
+                f"m:{name}",
+                keywords=tuple(t_list(ctx.lang, f"menu.{name}_keywords")),
+            )
+        ]
+        for name in ORDER
+        if name in flows and ctx.person.role in flows[name].roles
+    ]
+    where = ""
+    if ctx.person.hamlet is not None:
+        where = ctx.t("menu.where", place=ctx.person.hamlet.display_name)
+    elif ctx.person.commune is not None:
+        where = ctx.t("menu.where", place=ctx.person.commune.display_name)
+    text = ctx.t("menu.title", address=first_upper(ctx.address), where=where)
+    return Reply(text, rows, numbered=True)

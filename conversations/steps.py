@@ -1,0 +1,73 @@
+"""How each kind of step asks, which quick answers it offers, and what they mean."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from conversations.context import Ctx
+from conversations.events import Button
+from conversations.flow import Data, Flow, Kind, Step
+
+
+def prompt_for_step(ctx: Ctx, flow: Flow, step: Step, data: Data) -> str:
+    values = {"address": ctx.address, **flow.values(ctx, data)}
+    text = ctx.t(step.prompt, **values)
+    if step.kind == Kind.MEDIA and data.get(step.key):
+        text += "\n" + ctx.t("media.so_far", count=len(data[step.key]))
+    hint = step.hint(ctx, data) if step.hint else None
+    if hint:
+        text += "\n\n" + ctx.t(hint, **values)
+    return text
+
+
+def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], bool]:
+    """The step's answer buttons (without back and cancel) and whether they are numbered."""
+
+    def button(value: str, label: str, keywords: tuple[str, ...] = ()) -> Button:
+        return Button(label, f"o:{step.key}:{value}", keywords=keywords)
+
+    rows: list[list[Button]] = []
+    numbered = True
+    if step.options is not None:
+        rows = [
+            [
+                Button(
+                    o.label,
+                    f"o:{step.key}:{o.value}",
+                    keywords=o.keywords,
+                    share_location=step.kind == Kind.LOCATION and o.value == "share",
+                )
+            ]
+            for o in step.options(ctx, data)
+        ]
+    elif step.kind == Kind.NUMBER:
+        numbers = [n for n in step.quick_numbers if step.minimum <= n <= step.maximum]
+        rows = [[button(str(n), str(n)) for n in numbers]] if numbers else []
+        numbered = False
+    elif step.kind == Kind.DATETIME:
+        rows = [[button(v, ctx.t(f"when.{v}"))] for v in ("now", "today", "yesterday")]
+    elif step.kind == Kind.MEDIA:
+        label = "media.done" if data.get(step.key) else "media.none"
+        rows = [[Button(ctx.t(label), f"o:{step.key}:__done")]]
+    if step.kind == Kind.TEXT:
+        numbered = False
+    if step.optional:
+        rows.append([Button(ctx.t("nav.skip"), f"o:{step.key}:__skip", nav=True)])
+    return rows, numbered
+
+
+def quick_value(ctx: Ctx, step: Step, value: str) -> Any:
+    """What a quick-answer button stands for, in the form a typed answer would have."""
+    if step.kind == Kind.NUMBER:
+        return int(value)
+    if step.kind == Kind.DATETIME:
+        local = ctx.local(ctx.now)
+        if value == "now":
+            return {"at": local.isoformat(), "precision": "exact"}
+        day = local - timedelta(days=0 if value == "today" else 1)
+        at = day.replace(hour=12, minute=0, second=0, microsecond=0)
+        return {"at": min(at, local).isoformat(), "precision": "day"}
+    if step.kind == Kind.LOCATION:
+        return {"choice": value}
+    return value

@@ -1,0 +1,69 @@
+"""Slash commands: only /start is ever needed; the rest are shortcuts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from conversations.context import Ctx
+from conversations.engine import NAV_CANCEL, Engine
+from conversations.events import Incoming, Reply
+from handlers.onboarding import redeem
+from locales.text import first_upper
+from storage.enums import COMMUNE_ROLES, Role
+from storage.models import Conversation, DutyChat
+
+# Shown in the platform's command menu, in this order; descriptions from the catalogue.
+MENU_COMMANDS = ("start", "menu", "huy", "ngonngu", "trucban")
+
+
+async def handle_command(ctx: Ctx, conv: Conversation, engine: Engine) -> list[Reply]:
+    command = (ctx.event.command or "").lower()
+    if command == "start" and ctx.event.args.strip():
+        greeting = await redeem(ctx, conv, ctx.event.args.strip())
+        if ctx.person.role == Role.RESIDENT:
+            return [greeting]
+        engine.clear(conv)  # a new role: a draft of the old one does not apply
+        return [greeting, engine.menu(ctx, conv)]
+    if command in ("start", "menu", "help", "trogiup"):
+        engine.pause(conv)
+        intro = (
+            "start.welcome_resident"
+            if ctx.person.role == Role.RESIDENT and command == "start"
+            else "start.welcome_back"
+        )
+        return [Reply(ctx.t(intro, address=first_upper(ctx.address))), engine.menu(ctx, conv)]
+    if command in ("huy", "cancel"):
+        return await engine.handle(ctx, conv, _as_button(ctx, NAV_CANCEL))
+    if command in ("ngonngu", "language"):
+        return await engine.handle(ctx, conv, _as_button(ctx, "m:language"))
+    if command == "trucban":
+        return [await link_duty_chat(ctx)]
+    engine.pause(conv)
+    return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]
+
+
+def _as_button(ctx: Ctx, data: str) -> Incoming:
+    return replace(ctx.event, command=None, args="", text=None, callback=data)
+
+
+async def link_duty_chat(ctx: Ctx) -> Reply:
+    person = ctx.person
+    if person.role not in COMMUNE_ROLES or person.commune_id is None:
+        return Reply(ctx.t("duty.only_officers"))
+    if ctx.event.private:
+        return Reply(ctx.t("duty.only_groups"))
+    duty = await ctx.session.scalar(
+        select(DutyChat).where(
+            DutyChat.commune_id == person.commune_id, DutyChat.channel == ctx.event.channel
+        )
+    )
+    if duty is None:
+        duty = DutyChat(
+            commune_id=person.commune_id, channel=ctx.event.channel, chat_id=ctx.event.chat_id
+        )
+        ctx.session.add(duty)
+    duty.chat_id, duty.linked_by, duty.linked_at = ctx.event.chat_id, person.id, ctx.now
+    assert person.commune is not None
+    return Reply(ctx.t("duty.linked", commune=person.commune.display_name))

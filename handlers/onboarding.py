@@ -1,0 +1,76 @@
+"""Binding a chat to a person with an invite code, with a limit on wrong guesses."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conversations.context import Ctx
+from conversations.events import Reply
+from locales.text import first_upper
+from storage.identity import INVITE_LENGTH, clean_code
+from storage.models import Conversation, Invite
+from storage.queries import load_person
+
+MAX_FAILURES = 5
+WINDOW = timedelta(hours=1)
+_LOOKS_LIKE_CODE = re.compile(r"^[0-9A-Za-z]{4}[\s-]?[0-9A-Za-z]{4}[\s-]?[0-9A-Za-z]{4}$")
+
+
+def looks_like_invite(text: str) -> bool:
+    """A typed invite code (Zalo has no deep links): twelve letters and digits, maybe grouped."""
+    text = text.strip()
+    return bool(_LOOKS_LIKE_CODE.match(text)) and any(c.isdigit() for c in text)
+
+
+def _limited(ctx: Ctx, conv: Conversation) -> bool:
+    if conv.failed_codes_since is None or ctx.now - conv.failed_codes_since > WINDOW:
+        conv.failed_codes, conv.failed_codes_since = 0, None
+    return conv.failed_codes >= MAX_FAILURES
+
+
+def _failed(ctx: Ctx, conv: Conversation) -> None:
+    conv.failed_codes_since = conv.failed_codes_since or ctx.now
+    conv.failed_codes += 1
+
+
+async def redeem(ctx: Ctx, conv: Conversation, typed: str) -> Reply:
+    """Bind the chat to the invite's person; the reply greets them or says what went wrong."""
+    if _limited(ctx, conv):
+        assert conv.failed_codes_since is not None
+        wait = WINDOW - (ctx.now - conv.failed_codes_since)
+        return Reply(ctx.t("start.invite_rate_limited", minutes=max(1, wait.seconds // 60)))
+    code = clean_code(typed)
+    invite = None
+    if len(code) == INVITE_LENGTH:
+        invite = await ctx.session.scalar(select(Invite).where(Invite.code == code))
+    if invite is None or invite.expires_at < ctx.now:
+        _failed(ctx, conv)
+        return Reply(ctx.t("start.invite_invalid"))
+    if invite.redeemed_at is not None and invite.redeemed_by != ctx.identity.id:
+        _failed(ctx, conv)
+        return Reply(ctx.t("start.invite_used"))
+    invite.redeemed_at = invite.redeemed_at or ctx.now
+    invite.redeemed_by = ctx.identity.id
+    ctx.identity.person_id = invite.person_id
+    await ctx.session.flush()
+    ctx.person = await load_person(ctx.session, invite.person_id)
+    person = ctx.person
+    place = (
+        person.hamlet.display_name
+        if person.hamlet
+        else person.commune.display_name
+        if person.commune
+        else ""
+    )
+    return Reply(
+        ctx.t(
+            "start.welcome_person",
+            address=first_upper(ctx.address),
+            name=person.full_name or "",
+            role=ctx.t(f"role.{person.role}"),
+            place=place,
+        )
+    )

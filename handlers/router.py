@@ -1,0 +1,122 @@
+"""One incoming event: de-duplicated, in one transaction, routed, its replies returned.
+
+The conversation state, the report, the outbox rows and the processed update id are
+written together, so that a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from conversations.context import Ctx, EngineConfig
+from conversations.engine import Engine
+from conversations.events import Incoming, Reply
+from handlers.cases import handle_action
+from handlers.commands import handle_command
+from handlers.onboarding import looks_like_invite, redeem
+from locales import t
+from locales.text import nfc
+from storage.enums import Role
+from storage.models import Conversation
+from storage.queries import conversation_for, identity_for, load_person, seen_before
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Router:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: Engine,
+        config: EngineConfig,
+        *,
+        on_queued: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.engine = engine
+        self.config = config
+        self.on_queued = on_queued
+        self.clock = clock
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        event = _normalised(event)
+        for attempt in range(3):
+            try:
+                async with self.sessions() as session, session.begin():
+                    replies, queued = await self._handle(session, event)
+                if queued and self.on_queued:
+                    self.on_queued()
+                return [r if r.chat_id else replace(r, chat_id=event.chat_id) for r in replies]
+            except (StaleDataError, IntegrityError):
+                # Another worker wrote this chat at the same moment: read again and retry.
+                log.info("conflict on chat %s, attempt %d", event.chat_id, attempt + 1)
+            except DBAPIError:
+                log.exception("database error on an update of chat %s", event.chat_id)
+                break
+        return [Reply(t(self.config.default_language, "error.busy"), chat_id=event.chat_id)]
+
+    async def _handle(self, session: AsyncSession, event: Incoming) -> tuple[list[Reply], int]:
+        duplicate = bool(event.update_key) and await seen_before(
+            session, event.channel, str(event.update_key)
+        )
+        identity = await identity_for(
+            session,
+            channel=event.channel,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            secret=self.config.secret,
+            language=self.config.default_language,
+        )
+        person = await load_person(session, identity.person_id)
+        now = self.clock()
+        ctx = Ctx(
+            session=session,
+            event=event,
+            person=person,
+            identity=identity,
+            config=self.config,
+            now=now,
+        )  # type: ignore[arg-type]
+        conv = await conversation_for(session, event.channel, event.chat_id)
+        if duplicate:
+            return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
+        replies = await self._route(ctx, conv)
+        conv.updated_at = ctx.now
+        return replies, ctx.queued
+
+    async def _route(self, ctx: Ctx, conv: Conversation) -> list[Reply]:
+        event = ctx.event
+        if event.command:
+            return await handle_command(ctx, conv, self.engine)
+        if event.callback and event.callback.startswith("a:"):
+            return await handle_action(ctx, event.callback)
+        if not event.private:
+            return []  # group chats: only commands and case buttons, no chatter
+        if (
+            conv.flow is None
+            and event.text
+            and ctx.person.role == Role.RESIDENT
+            and looks_like_invite(event.text)
+        ):
+            greeting = await redeem(ctx, conv, event.text)
+            return [greeting, self.engine.menu(ctx, conv)]
+        return await self.engine.handle(ctx, conv, event)
+
+
+def _normalised(event: Incoming) -> Incoming:
+    """NFC on arrival, and "/start x" typed as text read as a command."""
+    text = nfc(event.text) if event.text is not None else None
+    command, args = event.command, event.args
+    if text and text.startswith("/") and not command:
+        head, _, args = text[1:].partition(" ")
+        command, text = head.split("@")[0].lower() or None, None
+    return replace(event, text=text, command=command, args=nfc(args or ""))

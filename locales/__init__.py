@@ -1,0 +1,72 @@
+"""Message catalogues: one TOML file per language in this folder (or in EXTRA_LOCALES_DIR).
+
+A language is added by adding a file such as ``km.toml`` with the same keys; a key it lacks
+falls back to Vietnamese, so a partial translation still works.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+FALLBACK = "vi"
+_HERE = Path(__file__).parent
+
+
+def _dirs() -> list[Path]:
+    dirs = [_HERE]
+    extra = os.environ.get("EXTRA_LOCALES_DIR")
+    if extra:
+        dirs.append(Path(extra))
+    return dirs
+
+
+def _flatten(prefix: str, table: dict[str, Any], out: dict[str, Any]) -> None:
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten(name, value, out)
+        else:
+            out[name] = value
+
+
+@cache
+def catalogue(lang: str) -> dict[str, Any]:
+    for folder in reversed(_dirs()):
+        path = folder / f"{lang}.toml"
+        if path.is_file():
+            with path.open("rb") as fh:
+                flat: dict[str, Any] = {}
+                _flatten("", tomllib.load(fh), flat)
+                return flat
+    return {}
+
+
+@cache
+def available_languages() -> dict[str, str]:
+    """Language code -> its own name, e.g. {"vi": "Tiếng Việt", "en": "English"}."""
+    codes: set[str] = set()
+    for folder in _dirs():
+        codes.update(p.stem for p in folder.glob("*.toml"))
+    ordered = sorted(codes, key=lambda c: (c != FALLBACK, c))
+    return {code: str(catalogue(code).get("language.name", code)) for code in ordered}
+
+
+def t(lang: str | None, key: str, **values: Any) -> str:
+    """The text of key in lang, falling back to Vietnamese, then to the key itself."""
+    text = catalogue(lang or FALLBACK).get(key)
+    if text is None:
+        text = catalogue(FALLBACK).get(key, key)
+    if isinstance(text, list):
+        text = "\n".join(str(x) for x in text)
+    return str(text).format(**values) if values else str(text)
+
+
+def t_list(lang: str | None, key: str) -> list[str]:
+    value = catalogue(lang or FALLBACK).get(key)
+    if value is None:
+        value = catalogue(FALLBACK).get(key, [])
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]

@@ -1,0 +1,416 @@
+"""The data model: the administrative hierarchy, people, reports, and the bot's own state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from locales.text import first_upper
+from storage.enums import Status
+from storage.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(default=utcnow)
+
+
+# --- administrative units -------------------------------------------------------------
+
+
+class Province(Base):
+    __tablename__ = "provinces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    label: Mapped[str] = mapped_column(String(40), default="tỉnh")  # tỉnh / thành phố
+
+
+class District(Base):
+    """The abolished district level, kept only for imports of older data."""
+
+    __tablename__ = "districts"
+    __table_args__ = (UniqueConstraint("province_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(40), default="huyện")
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+    __table_args__ = (UniqueConstraint("province_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id", ondelete="RESTRICT"))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(40), default="xã")  # xã / phường / đặc khu
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    created_at: Mapped[datetime] = _now()
+
+    province: Mapped[Province] = relationship(lazy="joined")
+    hamlets: Mapped[list[Hamlet]] = relationship(
+        back_populates="commune", order_by="Hamlet.name", lazy="selectin"
+    )
+
+    @property
+    def display_name(self) -> str:
+        return f"{first_upper(self.label)} {self.name}"
+
+
+class Hamlet(Base):
+    __tablename__ = "hamlets"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(40), default="thôn")  # thôn / ấp / bản / tổ dân phố…
+    households: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    commune: Mapped[Commune] = relationship(back_populates="hamlets")
+
+    @property
+    def display_name(self) -> str:
+        return f"{first_upper(self.label)} {self.name}"
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("hamlet_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hamlet_id: Mapped[int] = mapped_column(ForeignKey("hamlets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(160), default=None)
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), index=True, default=None
+    )
+    hamlet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="SET NULL"), index=True, default=None
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    title: Mapped[str | None] = mapped_column(String(16), default=None)  # ông / bà / anh / chị
+    language: Mapped[str] = mapped_column(String(16), default="vi")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _now()
+
+    hamlet: Mapped[Hamlet | None] = relationship(lazy="joined")
+    commune: Mapped[Commune | None] = relationship(lazy="joined")
+    identities: Mapped[list[Identity]] = relationship(back_populates="person", lazy="selectin")
+
+
+class Identity(Base):
+    """A chat account (Telegram or Zalo user) linked to a person; a person may have several."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of channel and user id: how a tip finds its way back without naming anyone.
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = _now()
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None] = mapped_column(default=None)
+    redeemed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="SET NULL"), default=None
+    )
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class DutyChat(Base):
+    """A group chat an officer linked to the commune: alerts go there."""
+
+    __tablename__ = "duty_chats"
+    __table_args__ = (UniqueConstraint("commune_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    linked_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    linked_at: Mapped[datetime] = _now()
+
+
+# --- reports --------------------------------------------------------------------------
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index(None, "commune_id", "occurred_at"),
+        Index(None, "commune_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="RESTRICT"), index=True
+    )
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime]
+    occurred_precision: Mapped[str] = mapped_column(String(8), default="exact")  # exact / day
+    received_at: Mapped[datetime] = _now()
+    place_text: Mapped[str | None] = mapped_column(Text, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    people_involved: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+
+    hamlet: Mapped[Hamlet] = relationship(lazy="joined")
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index(None, "commune_id", "held_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="RESTRICT"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), default=None
+    )
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    held_on: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime] = _now()
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    shifts: Mapped[int | None] = mapped_column(Integer, default=None)
+    people_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    sessions: Mapped[int | None] = mapped_column(Integer, default=None)
+    attendees: Mapped[int | None] = mapped_column(Integer, default=None)
+    cases: Mapped[int | None] = mapped_column(Integer, default=None)
+    cases_successful: Mapped[int | None] = mapped_column(Integer, default=None)
+    participants: Mapped[int | None] = mapped_column(Integer, default=None)
+    persons_helped: Mapped[int | None] = mapped_column(Integer, default=None)
+    households_signed: Mapped[int | None] = mapped_column(Integer, default=None)
+    households_total: Mapped[int | None] = mapped_column(Integer, default=None)
+    models_active: Mapped[int | None] = mapped_column(Integer, default=None)
+    models_new: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+
+
+class WeeklyReport(Base):
+    __tablename__ = "weekly_reports"
+    __table_args__ = (
+        UniqueConstraint("hamlet_id", "week_start"),
+        Index(None, "commune_id", "week_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int] = mapped_column(ForeignKey("hamlets.id", ondelete="RESTRICT"))
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday, in the commune's time zone
+    quiet: Mapped[bool] = mapped_column(Boolean)
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+    disputes: Mapped[int] = mapped_column(Integer, default=0)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    strangers: Mapped[int] = mapped_column(Integer, default=0)
+    patrols: Mapped[int] = mapped_column(Integer, default=0)
+    outreach_sessions: Mapped[int] = mapped_column(Integer, default=0)
+    mediations: Mapped[int] = mapped_column(Integer, default=0)
+    meetings: Mapped[int] = mapped_column(Integer, default=0)
+    fire_safety: Mapped[str | None] = mapped_column(Text, default=None)
+    proposals: Mapped[str | None] = mapped_column(Text, default=None)
+    received_at: Mapped[datetime] = _now()
+    amended_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+
+
+class Tip(Base):
+    """A resident's tip. Keyed by a pseudonym only: officers never see who sent it."""
+
+    __tablename__ = "tips"
+    __table_args__ = (Index(None, "commune_id", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_code: Mapped[str] = mapped_column(String(16), unique=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="SET NULL"), default=None
+    )
+    reporter_key: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    place_text: Mapped[str | None] = mapped_column(Text, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    contact: Mapped[str | None] = mapped_column(Text, default=None)  # only if the tipster chose
+    received_at: Mapped[datetime] = _now()
+    status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+
+
+class TipMessage(Base):
+    """Later additions by the tipster and questions from officers, under a tip."""
+
+    __tablename__ = "tip_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    from_tipster: Mapped[bool] = mapped_column(Boolean)
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "record_kind", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = _now()
+
+
+class StatusChange(Base):
+    __tablename__ = "status_history"
+    __table_args__ = (Index(None, "record_kind", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = _now()
+
+
+# --- the bot's own state --------------------------------------------------------------
+
+
+class Conversation(Base):
+    """Where a chat stands in a flow; written after every answer."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    flow: Mapped[str | None] = mapped_column(String(32), default=None)
+    step: Mapped[str | None] = mapped_column(String(48), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = _now()
+    # Wrong invite codes typed in this chat, counted per window, to stop guessing.
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    failed_codes_since: Mapped[datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    # A second worker writing the same conversation fails instead of overwriting it.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ProcessedUpdate(Base):
+    __tablename__ = "processed_updates"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = _now()
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[Any]] = mapped_column(default=list)
+    purpose: Mapped[str] = mapped_column(String(32), default="notice")
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = _now()
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = _now()
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DigestRun(Base):
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("commune_id", "kind", "period_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,0 +1,172 @@
+"""Writing reports: one place that stores a record with its first status and attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import RecordKind, Status
+from storage.identity import new_case_code
+from storage.models import (
+    Activity,
+    Attachment,
+    Incident,
+    StatusChange,
+    Tip,
+    TipMessage,
+    WeeklyReport,
+)
+from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class Media:
+    channel: str
+    file_id: str
+    media_type: str
+    size_bytes: int | None = None
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> Media:
+        return cls(value["channel"], value["file_id"], value["media_type"], value.get("size_bytes"))
+
+
+async def _record(
+    session: AsyncSession,
+    kind: RecordKind,
+    record: Incident | Activity | WeeklyReport | Tip,
+    actor_id: int | None,
+    media: Sequence[Media],
+) -> None:
+    session.add(record)
+    await session.flush()
+    session.add(
+        StatusChange(record_kind=kind, record_id=record.id, status=Status.NEW, actor_id=actor_id)
+    )
+    for m in media:
+        session.add(
+            Attachment(
+                record_kind=kind,
+                record_id=record.id,
+                channel=m.channel,
+                file_id=m.file_id,
+                media_type=m.media_type,
+                size_bytes=m.size_bytes,
+            )
+        )
+
+
+async def add_incident(
+    session: AsyncSession, media: Sequence[Media] = (), **fields: Any
+) -> Incident:
+    incident = Incident(**fields)
+    await _record(session, RecordKind.INCIDENT, incident, fields.get("reporter_id"), list(media))
+    return incident
+
+
+async def add_activity(
+    session: AsyncSession, media: Sequence[Media] = (), **fields: Any
+) -> Activity:
+    activity = Activity(**fields)
+    await _record(session, RecordKind.ACTIVITY, activity, fields.get("reporter_id"), list(media))
+    return activity
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+async def weekly_report_for(
+    session: AsyncSession, hamlet_id: int, monday: date
+) -> WeeklyReport | None:
+    return await session.scalar(
+        select(WeeklyReport).where(
+            WeeklyReport.hamlet_id == hamlet_id, WeeklyReport.week_start == monday
+        )
+    )
+
+
+async def save_weekly_report(
+    session: AsyncSession,
+    *,
+    hamlet_id: int,
+    commune_id: int,
+    monday: date,
+    reporter_id: int | None,
+    figures: dict[str, Any],
+) -> tuple[WeeklyReport, bool]:
+    """One report per hamlet per week: a second one amends the first. Returns (report, amended)."""
+    existing = await weekly_report_for(session, hamlet_id, monday)
+    if existing is not None:
+        for key, value in figures.items():
+            setattr(existing, key, value)
+        existing.reporter_id = reporter_id
+        existing.amended_at = utcnow()
+        session.add(
+            StatusChange(
+                record_kind=RecordKind.WEEKLY,
+                record_id=existing.id,
+                status=existing.status,
+                actor_id=reporter_id,
+                note="amended",
+            )
+        )
+        return existing, True
+    report = WeeklyReport(
+        hamlet_id=hamlet_id,
+        commune_id=commune_id,
+        week_start=monday,
+        reporter_id=reporter_id,
+        **figures,
+    )
+    await _record(session, RecordKind.WEEKLY, report, reporter_id, [])
+    return report, False
+
+
+async def add_tip(
+    session: AsyncSession,
+    media: Sequence[Media] = (),
+    received_at: datetime | None = None,
+    **fields: Any,
+) -> Tip:
+    for _ in range(5):
+        code = new_case_code()
+        if await session.scalar(select(Tip.id).where(Tip.case_code == code)) is None:
+            break
+    else:  # pragma: no cover - 32^6 codes; five collisions in a row means something else is wrong
+        raise IntegrityError("case code", None, Exception("no free case code"))
+    tip = Tip(case_code=code, received_at=received_at or utcnow(), **fields)
+    await _record(session, RecordKind.TIP, tip, None, list(media))
+    return tip
+
+
+async def add_tip_message(
+    session: AsyncSession,
+    tip: Tip,
+    body: str,
+    *,
+    from_tipster: bool,
+    officer_id: int | None = None,
+    media: Sequence[Media] = (),
+) -> TipMessage:
+    message = TipMessage(tip_id=tip.id, body=body, from_tipster=from_tipster, officer_id=officer_id)
+    session.add(message)
+    for m in media:
+        session.add(
+            Attachment(
+                record_kind=RecordKind.TIP,
+                record_id=tip.id,
+                channel=m.channel,
+                file_id=m.file_id,
+                media_type=m.media_type,
+                size_bytes=m.size_bytes,
+            )
+        )
+    await session.flush()
+    return message
