@@ -49,7 +49,8 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
         rows = [[button(v, ctx.t(f"when.{v}"))] for v in ("now", "today", "yesterday")]
     elif step.kind == Kind.MEDIA:
         label = "media.done" if data.get(step.key) else "media.none"
-        rows = [[Button(ctx.t(label), f"o:{step.key}:__done")]]
+        words = ("xong", "done", "bo qua", "skip", "khong co", "khong")
+        rows = [[Button(ctx.t(label), f"o:{step.key}:__done", keywords=words)]]
     if step.kind == Kind.TEXT:
         numbered = False
     if step.optional:

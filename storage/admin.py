@@ -68,6 +68,7 @@ async def create_commune(
     await session.flush()
     for hamlet in hamlets or []:
         await add_hamlet(session, commune, hamlet, hamlet_label)
+    await session.refresh(commune, ["hamlets", "province"])
     return commune
 
 
