@@ -382,4 +382,4 @@ async def test_language_switch_to_english(sessions, clock):
     await chat.tap("Ngôn ngữ")
     await chat.tap("English")
     assert "Language changed to English" in chat.text
-    assert "A quiet week" in [b.label for r in chat.last for b in r.flat_buttons()][0]
+    assert "A quiet week" in next(b.label for r in chat.last for b in r.flat_buttons())
