@@ -90,7 +90,7 @@ async def make_commune(
         commune = await admin.create_commune(
             session, province=province, name=name, hamlets=["Phú Mỹ", "An Lạc"]
         )
-        hamlet = commune.hamlets[0]
+        hamlet = next(h for h in commune.hamlets if h.name == "Phú Mỹ")
         hamlet.households = 400
         team = await admin.add_team(session, hamlet, "Tổ bảo vệ ANTT", TeamKind.SECURITY)
         head = await admin.add_person(

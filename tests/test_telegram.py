@@ -1,0 +1,310 @@
+"""Every flow through the real python-telegram-bot Application, over HTTP to a loopback Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.telegram import TelegramSender, build_application, set_commands
+from scheduler.dispatcher import Dispatcher
+from storage import admin
+from storage.models import DutyChat, Incident, Person, Tip, WeeklyReport
+from tests import fake_telegram as tg
+from tests.fake_telegram import TOKEN, FakeBotApi, free_port
+from tests.helpers import make_commune, make_router
+
+HEAD, MEMBER, OFFICER, DUTY = 1001, 1002, 1003, -100500
+
+
+class Harness:
+    def __init__(self, api: FakeBotApi, sessions: Any, clock: Any) -> None:
+        self.api, self.sessions, self.clock = api, sessions, clock
+        self.app: Any = None
+        self.last: list[dict[str, Any]] = []
+
+    async def start(self, webhook: dict[str, Any] | None = None) -> None:
+        self.router = make_router(self.sessions, self.clock)
+        self.app = build_application(TOKEN, self.api.base_url, self.router)
+        await self.app.initialize()
+        await self.app.start()
+        if webhook:
+            await self.app.updater.start_webhook(**webhook)
+        else:
+            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    async def stop(self) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+
+    async def send(self, update: dict[str, Any], chat_id: int) -> list[dict[str, Any]]:
+        """Deliver an update; the messages the bot sent that chat in answer."""
+        before = len(self.api.sent(chat_id))
+        self.api.push(update)
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if len(self.api.sent(chat_id)) > before:
+                break
+        else:
+            raise AssertionError(f"no answer in chat {chat_id} to {update}")
+        seen = -1
+        while seen != len(self.api.sent(chat_id)):  # until the bot has finished answering
+            seen = len(self.api.sent(chat_id))
+            await asyncio.sleep(0.15)
+        self.last = self.api.sent(chat_id)[before:]
+        for message in self.last:
+            assert len(message["text"]) <= 4096
+            for row in self.api.keyboard(message).get("inline_keyboard", []):
+                assert all(len(b["callback_data"].encode()) <= 64 for b in row)
+        return self.last
+
+    def data(self, label: str) -> str:
+        for message in reversed(self.last):
+            for row in self.api.keyboard(message).get("inline_keyboard", []):
+                for b in row:
+                    if label.casefold() in b["text"].casefold():
+                        return b["callback_data"]
+        raise AssertionError(f"no button {label!r} in {[m['text'][:40] for m in self.last]}")
+
+    async def tap(self, uid: int, label: str) -> list[dict[str, Any]]:
+        """Press a button: an inline one sends its data, a reply-keyboard one its text."""
+        keys = self.api.keyboard(self.last[-1]).get("keyboard", []) if self.last else []
+        for b in (b for row in keys for b in row):
+            if label.casefold() in b["text"].casefold():
+                return await self.say(uid, b["text"])
+        return await self.send(tg.press(uid, self.data(label)), uid)
+
+    async def say(self, uid: int, body: str) -> list[dict[str, Any]]:
+        return await self.send(tg.text(uid, body), uid)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m["text"] for m in self.last)
+
+
+@pytest.fixture
+async def bot(sessions, clock):
+    api = FakeBotApi()
+    await api.start()
+    harness = Harness(api, sessions, clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+    await api.stop()
+
+
+async def _invite_and_start(bot: Harness, person_id: int, uid: int) -> None:
+    async with bot.sessions() as session, session.begin():
+        invite = await admin.issue_invite(session, await session.get(Person, person_id), 14)
+    await bot.say(uid, f"/start {invite.code}")
+
+
+async def test_deep_link_binds_the_chat_and_greets_by_name(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")  # linked to other chats; these bind anew
+    await _invite_and_start(bot, c.head, HEAD)
+    assert "Nguyễn Văn Hùng" in bot.text and "trưởng thôn" in bot.text and "Phú Mỹ" in bot.text
+    assert bot.data("bình yên").startswith("m:")
+    await bot.say(HEAD, "/start NOTAREALCODE1")
+    assert "không đúng" in bot.text
+
+
+async def test_command_menu_is_set_in_vietnamese(bot):
+    await set_commands(bot.app.bot, "vi")
+    menus = [p for m, p in bot.api.calls if m == "setMyCommands"]
+    vietnamese = next(json.loads(p["commands"]) for p in menus if "language_code" not in p)
+    assert {"command": "huy", "description": "Hủy việc đang làm"} in vietnamese
+
+
+async def test_urgent_incident_with_photos_and_location_in_under_ten_taps(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    async with sessions() as session, session.begin():
+        session.add(DutyChat(commune_id=c.id, channel="telegram", chat_id=str(DUTY)))
+    await _invite_and_start(bot, c.member, MEMBER)
+    taps = 0
+    for label in ("Báo vụ việc", "Trộm cắp", "Vừa xong"):
+        await bot.tap(MEMBER, label)
+        taps += 1
+    where = bot.api.keyboard(bot.last[-1])["keyboard"]
+    assert any(b.get("request_location") for row in where for b in row)
+    await bot.send(tg.location(MEMBER, 10.9501, 106.8203), MEMBER)
+    taps += 1
+    await bot.say(MEMBER, "Hai thanh niên giật túi xách rồi chạy về hướng chợ")
+    await bot.send(tg.photo(MEMBER, 1), MEMBER)
+    await bot.send(tg.photo(MEMBER, 2), MEMBER)
+    taps += 2
+    for label in ("Xong", "Khẩn cấp", "Gửi"):
+        await bot.tap(MEMBER, label)
+        taps += 1
+    assert taps < 10
+    assert "KHẨN" in bot.text
+    async with sessions() as session:
+        incident = await session.scalar(select(Incident))
+    assert incident.latitude == pytest.approx(10.9501) and incident.severity == "urgent"
+
+    outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)})
+    assert (await outbox.run_once()).sent == 1
+    alert = bot.api.sent(DUTY)[-1]
+    assert "VỤ VIỆC KHẨN" in alert["text"] and "Trộm cắp" in alert["text"]
+    ack = bot.api.keyboard(alert)["inline_keyboard"][0][0]["callback_data"]
+    await _invite_and_start(bot, c.officer, OFFICER)
+    await bot.send(tg.press(OFFICER, ack, cid=DUTY), DUTY)
+    assert "tiếp nhận" in bot.text
+    await outbox.run_once()
+    assert "đã tiếp nhận" in bot.api.sent(MEMBER)[-1]["text"]
+
+
+async def test_quiet_week_in_two_taps(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.head, HEAD)
+    await bot.tap(HEAD, "bình yên")
+    await bot.tap(HEAD, "Gửi")
+    assert "Đã gửi báo cáo tuần" in bot.text
+    async with sessions() as session:
+        assert (await session.scalar(select(WeeklyReport))).quiet
+
+
+async def test_restart_between_two_answers_continues(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    await bot.tap(MEMBER, "Báo vụ việc")
+    await bot.tap(MEMBER, "Ma túy")
+    await bot.stop()
+    await bot.start()  # a new Application and engine: only the database remembers
+    await bot.say(MEMBER, "hôm qua 22h")
+    assert "Xảy ra ở đâu" in bot.text
+
+
+async def test_the_same_update_twice_stores_one_report(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.head, HEAD)
+    await bot.tap(HEAD, "bình yên")
+    update = tg.press(HEAD, bot.data("Gửi"))
+    update["update_id"] = 90_000
+    await bot.send(update, HEAD)
+    await bot.send(dict(update), HEAD)  # Telegram delivers it again
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(WeeklyReport)) == 1
+
+
+async def test_forged_callback_naming_another_communes_case_is_refused(bot, sessions):
+    await make_commune(sessions, prefix="a-")
+    b = await make_commune(sessions, name="Bình Minh", prefix="b-")
+    async with sessions() as session, session.begin():
+        hamlet = (await session.get(Person, b.member)).hamlet_id
+        from datetime import UTC, datetime
+
+        session.add(
+            Incident(
+                commune_id=b.id,
+                hamlet_id=hamlet,
+                category="drugs",
+                severity="serious",
+                occurred_at=datetime.now(UTC),
+            )
+        )
+    a_officer = await _officer_of_first_commune(sessions)
+    await _invite_and_start(bot, a_officer, OFFICER)
+    async with sessions() as session:
+        incident_id = await session.scalar(select(Incident.id))
+    await bot.send(tg.press(OFFICER, f"a:ack:i:{incident_id}"), OFFICER)
+    assert "không có quyền" in bot.text
+    async with sessions() as session:
+        assert (await session.get(Incident, incident_id)).status == "new"
+
+
+async def _officer_of_first_commune(sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(
+            select(Person.id).where(Person.role == "officer").order_by(Person.id)
+        )
+
+
+async def test_unexpected_input_gets_a_hint_never_silence(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    await bot.send(tg.sticker(MEMBER), MEMBER)
+    assert bot.text  # answered, with the menu again
+    await bot.tap(MEMBER, "Báo vụ việc")
+    await bot.send(tg.sticker(MEMBER), MEMBER)
+    assert "chọn một nút" in bot.text
+    await bot.say(MEMBER, "tro\u0302\u0300m ca\u0306\u0301p")  # NFD from a macOS keyboard
+    assert "Xảy ra lúc nào" in bot.text
+    await bot.send(tg.photo(MEMBER), MEMBER)
+    assert "Chưa hiểu thời gian" in bot.text
+    await bot.tap(MEMBER, "Vừa xong")
+    await bot.tap(MEMBER, "Tại Thôn")
+    await bot.say(MEMBER, "x" * 5000)
+    assert "quá giới hạn" in bot.text
+    await bot.send(tg.voice(MEMBER), MEMBER)  # a voice note tells what happened
+    assert "ảnh, video" in bot.text
+
+
+async def test_long_summary_is_split_within_telegrams_limit(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    for label in ("Báo vụ việc", "Khác", "Vừa xong", "Tại Thôn"):
+        await bot.tap(MEMBER, label)
+    await bot.say(MEMBER, "Sự việc kéo dài. " * 235)  # just under the 4,000 characters allowed
+    await bot.tap(MEMBER, "Không có ảnh")
+    await bot.tap(MEMBER, "Bình thường")
+    assert len(bot.last) == 2 and all(len(m["text"]) <= 4096 for m in bot.last)
+    assert "reply_markup" not in bot.last[0] and bot.data("Gửi")
+
+
+async def test_anonymous_tip_from_an_unregistered_user(bot, sessions):
+    await make_commune(sessions, prefix="x-")
+    stranger = 7007
+    await bot.send(tg.text(stranger, "xin chào"), stranger)  # never pressed Start
+    await bot.tap(stranger, "Gửi tin báo")
+    await bot.say(stranger, "Có nhóm cho vay nặng lãi ở hẻm 5")
+    await bot.tap(stranger, "Bỏ qua")
+    await bot.tap(stranger, "Không có ảnh")
+    await bot.tap(stranger, "Giữ bí mật")
+    await bot.tap(stranger, "Gửi")
+    async with sessions() as session:
+        tip = await session.scalar(select(Tip))
+    assert tip.case_code in bot.text
+    assert str(stranger) not in tip.reporter_key and tip.contact is None
+
+
+async def test_webhook_refuses_a_wrong_secret(sessions, clock):
+    api = FakeBotApi()
+    await api.start()
+    harness = Harness(api, sessions, clock)
+    port = free_port()
+    await harness.start(
+        webhook={
+            "listen": "127.0.0.1",
+            "port": port,
+            "url_path": "telegram",
+            "secret_token": "s3cret-Token",
+            "webhook_url": f"https://example.invalid/telegram",
+        }
+    )
+    try:
+        body = {"update_id": 5, **tg.text(HEAD, "/start")}
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}/telegram"
+            bad = await client.post(
+                url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
+            none = await client.post(url, json=body)
+            good = await client.post(
+                url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"}
+            )
+        assert (bad.status_code, none.status_code, good.status_code) == (403, 403, 200)
+        for _ in range(100):
+            if api.sent(HEAD):
+                break
+            await asyncio.sleep(0.05)
+        assert len(api.sent(HEAD)) >= 1  # only the good delivery was answered
+        set_hook = next(p for m, p in api.calls if m == "setWebhook")
+        assert set_hook["secret_token"] == "s3cret-Token"
+    finally:
+        await harness.stop()
+        await api.stop()
