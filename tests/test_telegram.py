@@ -283,7 +283,7 @@ async def test_webhook_refuses_a_wrong_secret(sessions, clock):
             "port": port,
             "url_path": "telegram",
             "secret_token": "s3cret-Token",
-            "webhook_url": f"https://example.invalid/telegram",
+            "webhook_url": "https://example.invalid/telegram",
         }
     )
     try:
