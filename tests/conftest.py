@@ -72,11 +72,16 @@ def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 @pytest.fixture
-async def wiped(db_url: str) -> None:
-    """For tests that drive the CLI (its own engine): start from an empty database."""
-    engine = make_engine(db_url)
-    await _wipe(make_sessionmaker(engine), db_url)
-    await engine.dispose()
+def cli_db(env: Path, db_url: str) -> Path:
+    """For tests that drive the command line (its own event loop): an empty database."""
+
+    async def wipe() -> None:
+        engine = make_engine(db_url)
+        await _wipe(make_sessionmaker(engine), db_url)
+        await engine.dispose()
+
+    asyncio.run(wipe())
+    return env
 
 
 class Clock:
