@@ -58,10 +58,18 @@ class Router:
                 return [r if r.chat_id else replace(r, chat_id=event.chat_id) for r in replies]
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
-                log.info("conflict on chat %s, attempt %d", event.chat_id, attempt + 1)
+                log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
             except DBAPIError:
-                log.exception("database error on an update of chat %s", event.chat_id)
+                # Chat ids stay out of logs: a tipster's must not be recoverable from them.
+                log.exception("database error on a %s update", event.channel)
                 break
+            except Exception:
+                log.exception("unexpected error on a %s update", event.channel)
+                return [
+                    Reply(
+                        t(self.config.default_language, "error.unexpected"), chat_id=event.chat_id
+                    )
+                ]
         return [Reply(t(self.config.default_language, "error.busy"), chat_id=event.chat_id)]
 
     async def _handle(self, session: AsyncSession, event: Incoming) -> tuple[list[Reply], int]:

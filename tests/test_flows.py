@@ -383,3 +383,37 @@ async def test_language_switch_to_english(sessions, clock):
     await chat.tap("English")
     assert "Language changed to English" in chat.text
     assert "A quiet week" in next(b.label for r in chat.last for b in r.flat_buttons())
+
+
+async def test_officer_links_a_duty_group_and_others_cannot(sessions, clock):
+    c = await make_commune(sessions)
+    router = make_router(sessions, clock)
+    group_as_officer = Chat(router, "-100777", user_id="officer", private=False)
+    await group_as_officer.command("trucban")
+    assert "nhóm trực của Xã Tân Hòa" in group_as_officer.text
+    group_as_head = Chat(router, "-100888", user_id="head", private=False)
+    await group_as_head.command("trucban")
+    assert "Chỉ cán bộ" in group_as_head.text
+    await group_as_officer.say("chào cả nhóm")  # chatter in a group gets no answer
+    assert group_as_officer.last == []
+    async with sessions() as session:
+        duty = (await session.scalars(select(DutyChat))).all()
+    assert [(d.commune_id, d.chat_id) for d in duty] == [(c.id, "-100777")]
+
+
+async def test_a_bug_in_a_step_is_answered_and_the_draft_kept(sessions, clock, monkeypatch):
+    await make_commune(sessions)
+    chat = Chat(make_router(sessions, clock), "member")
+    await chat.command("start")
+    await chat.tap("Báo vụ việc")
+    await chat.tap("Ma túy")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("conversations.engine.parse_when", broken)
+    await chat.say("20/11 19h30")
+    assert "có lỗi" in chat.text
+    monkeypatch.undo()
+    await chat.say("20/11 19h30")
+    assert "Xảy ra ở đâu" in chat.text

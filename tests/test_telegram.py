@@ -158,6 +158,23 @@ async def test_urgent_incident_with_photos_and_location_in_under_ten_taps(bot, s
     assert "đã tiếp nhận" in bot.api.sent(MEMBER)[-1]["text"]
 
 
+async def test_a_burst_of_photos_in_one_chat_loses_none(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    for label in ("Báo vụ việc", "Khác", "Vừa xong", "Tại Thôn"):
+        await bot.tap(MEMBER, label)
+    await bot.say(MEMBER, "Ảnh hiện trường")
+    before = len(bot.api.sent(MEMBER))
+    for n in range(5):  # an album: five updates at once, handled one after another
+        bot.api.push(tg.photo(MEMBER, n))
+    for _ in range(200):
+        if len(bot.api.sent(MEMBER)) >= before + 5:
+            break
+        await asyncio.sleep(0.02)
+    answers = [m["text"] for m in bot.api.sent(MEMBER)[before:]]
+    assert [a.split(".")[0] for a in answers] == [f"Đã nhận {n} tệp" for n in range(1, 6)]
+
+
 async def test_quiet_week_in_two_taps(bot, sessions):
     c = await make_commune(sessions, prefix="x-")
     await _invite_and_start(bot, c.head, HEAD)
