@@ -412,8 +412,8 @@ async def test_a_bug_in_a_step_is_answered_and_the_draft_kept(sessions, clock, m
         raise RuntimeError("boom")
 
     monkeypatch.setattr("conversations.engine.parse_when", broken)
-    await chat.say("20/11 19h30")
+    await chat.say("18/11 19h30")
     assert "có lỗi" in chat.text
     monkeypatch.undo()
-    await chat.say("20/11 19h30")
+    await chat.say("18/11 19h30")
     assert "Xảy ra ở đâu" in chat.text
