@@ -177,6 +177,7 @@ async def seed_demo(
                 monday=monday,
                 reporter_id=reporters[hamlet.id][0],
                 figures=figures,
+                tz=tz,
             )
             sent = datetime.combine(
                 monday + timedelta(days=rng.choice([4, 5, 6, 7])),

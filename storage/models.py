@@ -222,6 +222,10 @@ class Incident(Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     people_involved: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)
 
     hamlet: Mapped[Hamlet] = relationship(lazy="joined")
 
@@ -284,6 +288,9 @@ class WeeklyReport(Base):
     fire_safety: Mapped[str | None] = mapped_column(Text, default=None)
     proposals: Mapped[str | None] = mapped_column(Text, default=None)
     received_at: Mapped[datetime] = _now()
+    # The deadline of that week (Sunday 18:00 in the commune's time zone), fixed when written,
+    # so that "on time" is a plain comparison in SQL on every database.
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
     amended_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
 
@@ -307,6 +314,10 @@ class Tip(Base):
     contact: Mapped[str | None] = mapped_column(Text, default=None)  # only if the tipster chose
     received_at: Mapped[datetime] = _now()
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class TipMessage(Base):
@@ -391,6 +402,8 @@ class OutboxMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[Any]] = mapped_column(default=list)
+    media_kind: Mapped[str | None] = mapped_column(String(16), default=None)  # photo / document
+    media_path: Mapped[str | None] = mapped_column(Text, default=None)
     purpose: Mapped[str] = mapped_column(String(32), default="notice")
     commune_id: Mapped[int | None] = mapped_column(
         ForeignKey("communes.id", ondelete="SET NULL"), default=None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +83,11 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_due(monday: date, tz: ZoneInfo) -> datetime:
+    """A week's report is on time until Sunday 18:00, when the officers hear who is missing."""
+    return datetime.combine(monday + timedelta(days=6), time(18), tz)
+
+
 async def weekly_report_for(
     session: AsyncSession, hamlet_id: int, monday: date
 ) -> WeeklyReport | None:
@@ -100,6 +106,8 @@ async def save_weekly_report(
     monday: date,
     reporter_id: int | None,
     figures: dict[str, Any],
+    tz: ZoneInfo,
+    now: datetime | None = None,
 ) -> tuple[WeeklyReport, bool]:
     """One report per hamlet per week: a second one amends the first. Returns (report, amended)."""
     existing = await weekly_report_for(session, hamlet_id, monday)
@@ -107,7 +115,7 @@ async def save_weekly_report(
         for key, value in figures.items():
             setattr(existing, key, value)
         existing.reporter_id = reporter_id
-        existing.amended_at = utcnow()
+        existing.amended_at = now or utcnow()
         session.add(
             StatusChange(
                 record_kind=RecordKind.WEEKLY,
@@ -123,6 +131,8 @@ async def save_weekly_report(
         commune_id=commune_id,
         week_start=monday,
         reporter_id=reporter_id,
+        due_at=week_due(monday, tz),
+        received_at=now or utcnow(),
         **figures,
     )
     await _record(session, RecordKind.WEEKLY, report, reporter_id, [])

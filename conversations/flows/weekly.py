@@ -69,6 +69,8 @@ async def _save(ctx: Ctx, data: Data, figures: dict[str, object]) -> str:
         monday=date.fromisoformat(data["monday"]),
         reporter_id=person.id,
         figures=figures,
+        tz=ctx.tz,
+        now=ctx.now,
     )
     key = "weekly.amended" if amended else "weekly.sent"
     return ctx.t(key, **_week(ctx, data))

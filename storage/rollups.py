@@ -1,0 +1,348 @@
+"""Roll-ups for a commune and a period, each one SQL aggregate (no loops over report rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
+from storage.models import Activity, Hamlet, Incident, Tip, WeeklyReport
+from storage.periods import Period
+
+PROLONGED_DISPUTE = timedelta(days=30)
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def change(now: int, before: int) -> float | None:
+    """Change against last year in percent; None when there was nothing to compare with."""
+    return None if before == 0 else round((now - before) * 100 / before, 1)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part * 100 / whole, 1)
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category: str
+    count: int
+    last_year: int
+
+    @property
+    def change(self) -> float | None:
+        return change(self.count, self.last_year)
+
+
+async def _incident_counts(
+    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo, by: object
+) -> dict[object, int]:
+    start, end = period.utc(tz)
+    rows = await session.execute(
+        select(by, func.count())
+        .where(
+            Incident.commune_id == commune_id,
+            Incident.occurred_at >= start,
+            Incident.occurred_at < end,
+        )
+        .group_by(by)
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
+async def incidents_by_category(
+    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo
+) -> list[CategoryRow]:
+    """Every category with a count now or last year, in the order of the domain's list."""
+    now = await _incident_counts(session, commune_id, period, tz, Incident.category)
+    before = await _incident_counts(session, commune_id, period.last_year(), tz, Incident.category)
+    return [
+        CategoryRow(c.value, int(now.get(c.value, 0)), int(before.get(c.value, 0)))
+        for c in IncidentCategory
+        if now.get(c.value) or before.get(c.value)
+    ]
+
+
+async def incidents_by_hamlet(
+    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo
+) -> dict[int, int]:
+    counts = await _incident_counts(session, commune_id, period, tz, Incident.hamlet_id)
+    return {int(k): int(v) for k, v in counts.items()}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Flags:
+    serious_crimes: int
+    mass_complaints: int
+    prolonged_disputes: int  # open disputes older than 30 days at the period's end
+
+
+async def flags(
+    session: AsyncSession,
+    commune_id: int,
+    period: Period,
+    tz: ZoneInfo,
+    now: datetime,
+    hamlet_id: int | None = None,
+) -> Flags:
+    start, end = period.utc(tz)
+    in_period = and_(Incident.occurred_at >= start, Incident.occurred_at < end)
+    prolonged = and_(
+        Incident.category == IncidentCategory.DISPUTE,
+        Incident.status.in_(_OPEN),
+        Incident.occurred_at < min(end, now) - PROLONGED_DISPUTE,
+    )
+    query = select(
+        func.coalesce(
+            func.sum(case((and_(in_period, Incident.severity == Severity.SERIOUS), 1), else_=0)), 0
+        ),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(in_period, Incident.category == IncidentCategory.MASS_COMPLAINT), 1),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+        func.coalesce(func.sum(case((prolonged, 1), else_=0)), 0),
+    ).where(Incident.commune_id == commune_id)
+    if hamlet_id is not None:
+        query = query.where(Incident.hamlet_id == hamlet_id)
+    serious, mass, disputes = (await session.execute(query)).one()
+    return Flags(int(serious), int(mass), int(disputes))
+
+
+FIGURE_COLUMNS = (
+    "shifts",
+    "people_count",
+    "sessions",
+    "attendees",
+    "cases",
+    "cases_successful",
+    "participants",
+    "persons_helped",
+    "models_new",
+)
+
+
+@dataclass
+class ActivityFigures:
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> count and sums
+
+    def get(self, kind: str, figure: str = "count") -> int:
+        return self.by_kind.get(str(kind), {}).get(figure, 0)
+
+    @property
+    def mediation_rate(self) -> float | None:
+        return rate(
+            self.get(ActivityKind.MEDIATION, "cases_successful"),
+            self.get(ActivityKind.MEDIATION, "cases"),
+        )
+
+
+async def activity_figures(
+    session: AsyncSession, commune_id: int, period: Period, hamlet_id: int | None = None
+) -> ActivityFigures:
+    columns = [func.coalesce(func.sum(getattr(Activity, c)), 0) for c in FIGURE_COLUMNS]
+    query = (
+        select(Activity.kind, func.count(), *columns)
+        .where(
+            Activity.commune_id == commune_id,
+            Activity.held_on >= period.start,
+            Activity.held_on < period.end,
+        )
+        .group_by(Activity.kind)
+    )
+    if hamlet_id is not None:
+        query = query.where(Activity.hamlet_id == hamlet_id)
+    figures = ActivityFigures()
+    for kind, count, *sums in (await session.execute(query)).all():
+        figures.by_kind[kind] = {
+            "count": int(count),
+            **{c: int(v) for c, v in zip(FIGURE_COLUMNS, sums, strict=True)},
+        }
+    return figures
+
+
+@dataclass(frozen=True)
+class HamletStanding:
+    """Latest known figures of a hamlet up to a day: households signed, models active."""
+
+    hamlet_id: int
+    name: str
+    households: int | None
+    signed: int | None
+    models_active: int | None
+
+    @property
+    def signed_share(self) -> float | None:
+        total = self.households
+        return None if not total or self.signed is None else rate(self.signed, total)
+
+
+async def standings(session: AsyncSession, commune_id: int, period: Period) -> list[HamletStanding]:
+    """Per hamlet: the largest households-signed and models-active reported up to the end."""
+    signed = func.max(case((Activity.kind == ActivityKind.COMMITMENT, Activity.households_signed)))
+    total = func.max(case((Activity.kind == ActivityKind.COMMITMENT, Activity.households_total)))
+    models = func.max(case((Activity.kind == ActivityKind.MODEL, Activity.models_active)))
+    latest = (
+        select(
+            Activity.hamlet_id.label("hamlet_id"),
+            signed.label("signed"),
+            total.label("total"),
+            models.label("models"),
+        )
+        .where(Activity.commune_id == commune_id, Activity.held_on < period.end)
+        .group_by(Activity.hamlet_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            Hamlet.id,
+            Hamlet.label,
+            Hamlet.name,
+            func.coalesce(Hamlet.households, latest.c.total),
+            latest.c.signed,
+            latest.c.models,
+        )
+        .outerjoin(latest, latest.c.hamlet_id == Hamlet.id)
+        .where(Hamlet.commune_id == commune_id)
+        .order_by(Hamlet.name)
+    )
+    return [
+        HamletStanding(i, f"{label[:1].upper()}{label[1:]} {name}", h, s, m)
+        for i, label, name, h, s, m in rows.all()
+    ]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    hamlet_id: int
+    name: str
+    weeks: int
+    on_time: int
+    late: int
+
+    @property
+    def missing(self) -> int:
+        return self.weeks - self.on_time - self.late
+
+
+async def compliance(
+    session: AsyncSession, commune_id: int, period: Period, until: datetime | None = None
+) -> list[Compliance]:
+    """Weekly reports per hamlet for the weeks starting in the period (due by until, if given)."""
+    mondays = period.mondays()
+    if until is not None:
+        mondays = [m for m in mondays if m <= until.date()]
+    report = and_(
+        WeeklyReport.hamlet_id == Hamlet.id,
+        WeeklyReport.week_start.in_(mondays) if mondays else literal(False),
+    )
+    on_time = func.coalesce(
+        func.sum(case((WeeklyReport.received_at <= WeeklyReport.due_at, 1), else_=0)), 0
+    )
+    late = func.coalesce(
+        func.sum(case((WeeklyReport.received_at > WeeklyReport.due_at, 1), else_=0)), 0
+    )
+    rows = await session.execute(
+        select(Hamlet.id, Hamlet.label, Hamlet.name, on_time, late)
+        .outerjoin(WeeklyReport, report)
+        .where(Hamlet.commune_id == commune_id)
+        .group_by(Hamlet.id, Hamlet.label, Hamlet.name)
+        .order_by(Hamlet.name)
+    )
+    return [
+        Compliance(i, f"{label[:1].upper()}{label[1:]} {name}", len(mondays), int(ok), int(lt))
+        for i, label, name, ok, lt in rows.all()
+    ]
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    kind: str  # incident / tip
+    id: int
+    code: str
+    category: str | None
+    severity: str
+    status: str
+    received_at: datetime
+    assignee_id: int | None
+
+    def age_days(self, now: datetime) -> int:
+        return (now - self.received_at).days
+
+
+async def open_cases(
+    session: AsyncSession, commune_id: int, *, limit: int = 20, offset: int = 0
+) -> tuple[list[OpenCase], int]:
+    """Open incidents and tips, the urgent first, then the newest; and how many in all.
+
+    Each kind is read already sorted and cut to the page's reach, then the two are merged.
+    """
+    reach = offset + limit
+    urgency = case((Incident.severity == Severity.ORDINARY, 1), else_=0)
+    incidents = (
+        await session.scalars(
+            select(Incident)
+            .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
+            .order_by(urgency, Incident.received_at.desc(), Incident.id.desc())
+            .limit(reach)
+        )
+    ).all()
+    tips = (
+        await session.scalars(
+            select(Tip)
+            .where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
+            .order_by(Tip.received_at.desc(), Tip.id.desc())
+            .limit(reach)
+        )
+    ).all()
+    merged = [
+        OpenCase(
+            "incident",
+            i.id,
+            f"VV-{i.id}",
+            i.category,
+            i.severity,
+            i.status,
+            i.received_at,
+            i.assignee_id,
+        )
+        for i in incidents
+    ]
+    merged += [
+        OpenCase(
+            "tip",
+            t.id,
+            t.case_code,
+            None,
+            Severity.ORDINARY,
+            t.status,
+            t.received_at,
+            t.assignee_id,
+        )
+        for t in tips
+    ]
+    merged.sort(key=lambda c: (c.severity == Severity.ORDINARY, -c.received_at.timestamp()))
+    total = sum(
+        [
+            await session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
+            )
+            or 0,
+            await session.scalar(
+                select(func.count())
+                .select_from(Tip)
+                .where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
+            )
+            or 0,
+        ]
+    )
+    return merged[offset:reach], total
