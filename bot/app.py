@@ -101,7 +101,12 @@ async def run_bot(
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
         tasks.append(asyncio.create_task(services.dispatcher.run_forever()))
         if console or not settings.telegram_bot_token:
-            chat = Console(services.sessions, services.router, settings.resolved_secret_key())
+            chat = Console(
+                services.sessions,
+                services.router,
+                settings.resolved_secret_key(),
+                settings.data_dir / "console",
+            )
             return await chat.run(person_id)
         await asyncio.Event().wait()  # serve until interrupted
         return 0

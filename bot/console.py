@@ -30,10 +30,17 @@ class ConsoleSender:
     def __init__(self, out: Any = None) -> None:
         self.out = out or sys.stdout
 
-    async def send(self, chat_id: str, text: str, buttons: list[list[dict[str, Any]]]) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        buttons: list[list[dict[str, Any]]],
+        media: tuple[str, str] | None = None,
+    ) -> None:
         labels = " · ".join(b["label"] for row in buttons for b in row)
         extra = f"\n   [{labels}]" if labels else ""
-        print(f"\n📨 (message for {chat_id})\n{text}{extra}\n", file=self.out)
+        image = f"\n   [{media[0]}: {media[1]}]" if media else ""
+        print(f"\n📨 (message for {chat_id}){image}\n{text}{extra}\n", file=self.out)
 
 
 async def _people(session: AsyncSession) -> list[Person]:
@@ -73,12 +80,24 @@ async def _identity(session: AsyncSession, person: Person | None, secret: bytes)
 
 
 _RESIDENTS = itertools.count(1)
+_FILES = itertools.count(1)
+
+
+def _files(reply: Reply) -> list[tuple[str, str, bytes]]:
+    found = []
+    if reply.photo is not None:
+        found.append(("chart", f"chart-{next(_FILES)}.png", reply.photo))
+    if reply.document is not None:
+        found.append(("file", reply.document[0], reply.document[1]))
+    return found
 
 
 class Console:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], router: Router, secret: bytes
+        self, sessions: async_sessionmaker[AsyncSession], router: Router, secret: bytes,
+        files: Path,
     ) -> None:
+        self.files = files  # where charts and exports sent to the console are written
         self.sessions = sessions
         self.router = router
         self.secret = secret
@@ -139,6 +158,11 @@ class Console:
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
+            for kind, name, content in _files(reply):
+                path = self.files / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                print(f"\n🤖 [{kind}: {path}]")
             print("\n🤖 " + numbered_text(reply).replace("\n", "\n   "))
 
     async def run(self, person_id: str | None = None) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -140,10 +141,23 @@ def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup:
 
 
 async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
+    if reply.photo is not None:
+        await bot.send_photo(chat_id=chat_id, photo=reply.photo)
+    for kind, file_id in reply.media:  # attachments of a case, by the file id Telegram gave
+        send = {
+            "photo": bot.send_photo,
+            "video": bot.send_video,
+            "voice": bot.send_voice,
+            "audio": bot.send_audio,
+        }.get(kind, bot.send_document)
+        await send(chat_id, file_id)
     parts = split_text(reply.text or "…", MessageLimit.MAX_TEXT_LENGTH)
     for i, part in enumerate(parts):
         markup = keyboard(reply) if i == len(parts) - 1 else None
         await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+    if reply.document is not None:
+        name, content = reply.document
+        await bot.send_document(chat_id=chat_id, document=content, filename=name)
 
 
 class TelegramSender:
@@ -152,10 +166,19 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: str, text: str, buttons: list[list[dict[str, Any]]]) -> None:
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        buttons: list[list[dict[str, Any]]],
+        media: tuple[str, str] | None = None,
+    ) -> None:
         rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
+        photo = None
+        if media is not None:
+            photo = await asyncio.to_thread(Path(media[1]).read_bytes)
         try:
-            await send_reply(self.bot, chat_id, Reply(text, rows))
+            await send_reply(self.bot, chat_id, Reply(text, rows, photo=photo))
         except RetryAfter as exc:
             after = exc.retry_after
             seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)

@@ -6,7 +6,7 @@ the re-ask on unexpected input live here, so that flows only declare their steps
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from conversations.context import Ctx
@@ -31,9 +31,13 @@ def _nav(ctx: Ctx) -> list[Button]:
     ]
 
 
+Action = Callable[[Ctx, Conversation, str], Awaitable[list[Reply]]]
+
+
 class Engine:
-    def __init__(self, flows: Mapping[str, Flow]) -> None:
+    def __init__(self, flows: Mapping[str, Flow], actions: Action | None = None) -> None:
         self.flows = dict(flows)
+        self.actions = actions  # buttons outside flows ("a:…"), handled by the caller
 
     # --- rendering -------------------------------------------------------------------
 
@@ -93,11 +97,14 @@ class Engine:
         flow = self.flows.get(name)
         return flow is not None and ctx.person.role in flow.roles
 
-    async def start(self, ctx: Ctx, conv: Conversation, name: str) -> list[Reply]:
+    async def start(
+        self, ctx: Ctx, conv: Conversation, name: str, preset: Data | None = None
+    ) -> list[Reply]:
+        """Start a flow; preset answers (a case an officer acts on) count as answered."""
         if not self.allowed(ctx, name):
             return [Reply(ctx.t("menu.not_allowed")), menu_reply(ctx, self.flows)]
         flow = self.flows[name]
-        data: Data = {DONE: []}
+        data: Data = {**(preset or {}), DONE: list(preset or {})}
         if flow.start is not None:
             refusal = await flow.start(ctx, data)
             if refusal:
@@ -177,6 +184,8 @@ class Engine:
             return self._back(ctx, conv)
         if data.startswith("m:"):
             return await self._on_menu(ctx, conv, data[2:])
+        if data.startswith("a:") and self.actions is not None:
+            return await self.actions(ctx, conv, data)
         if data.startswith("o:"):
             _, step_key, value = data.split(":", 2) if data.count(":") >= 2 else ("", "", "")
             if conv.flow is None or conv.paused or step_key != conv.step:

@@ -54,6 +54,9 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     numbered: bool = False  # channels without buttons number the non-nav choices
     chat_id: str | None = None  # None: the chat of the incoming event
+    photo: bytes | None = None  # an image sent before the text (a chart)
+    document: tuple[str, bytes] | None = None  # (file name, content), sent after the text
+    media: list[tuple[str, str]] = field(default_factory=list)  # (type, platform file id)
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

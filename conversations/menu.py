@@ -9,12 +9,20 @@ from conversations.context import Ctx
 from conversations.events import Button, Reply
 from locales import t_list
 from locales.text import first_upper
+from storage.enums import COMMUNE_ROLES
 
 if TYPE_CHECKING:
     from conversations.flow import Flow
 
 # The order of the menu: the most frequent and the quickest first.
 ORDER = ("weekly_quiet", "incident", "weekly", "activity", "tip", "tip_add", "language")
+# What officers and admins do outside flows: (label key, action data).
+OFFICER_ACTIONS = (
+    ("menu.cases", "a:cases:0"),
+    ("menu.stats", "a:stats:week"),
+    ("menu.criteria", "a:crit"),
+    ("menu.export", "a:export:month"),
+)
 
 
 def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
@@ -29,6 +37,11 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
         for name in ORDER
         if name in flows and ctx.person.role in flows[name].roles
     ]
+    if ctx.person.role in COMMUNE_ROLES:
+        rows[:0] = [
+            [Button(ctx.t(label), data, keywords=tuple(t_list(ctx.lang, f"{label}_keywords")))]
+            for label, data in OFFICER_ACTIONS
+        ]
     where = ""
     if ctx.person.hamlet is not None:
         where = ctx.t("menu.where", place=ctx.person.hamlet.display_name)

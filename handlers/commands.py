@@ -9,17 +9,42 @@ from sqlalchemy import select
 from conversations.context import Ctx
 from conversations.engine import NAV_CANCEL, Engine
 from conversations.events import Incoming, Reply
+from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from locales.text import first_upper
 from storage.enums import COMMUNE_ROLES, Role
 from storage.models import Conversation, DutyChat
 
 # Shown in the platform's command menu, in this order; descriptions from the catalogue.
-MENU_COMMANDS = ("start", "menu", "huy", "ngonngu", "trucban")
+MENU_COMMANDS = (
+    "start",
+    "menu",
+    "huy",
+    "ngonngu",
+    "cases",
+    "stats",
+    "criteria",
+    "export",
+    "trucban",
+)
+OFFICER_COMMANDS = ("cases", "vuviec", "stats", "thongke", "criteria", "tieuchi", "export", "xuat")
 
 
-async def handle_command(ctx: Ctx, conv: Conversation, engine: Engine) -> list[Reply]:
+async def handle_command(
+    ctx: Ctx, conv: Conversation, engine: Engine, actions: CaseActions
+) -> list[Reply]:
     command = (ctx.event.command or "").lower()
+    args = ctx.event.args.strip().lower().split()
+    if command in OFFICER_COMMANDS:
+        if command in ("cases", "vuviec"):
+            return await actions(ctx, conv, "a:cases:0")
+        if command in ("stats", "thongke"):
+            return await actions(ctx, conv, f"a:stats:{args[0] if args else 'week'}")
+        if command in ("criteria", "tieuchi"):
+            return await actions(ctx, conv, "a:crit")
+        period = next((a for a in args if a in PERIOD_WORDS), "month")
+        fmt = "csv" if "csv" in args else "xlsx"
+        return await actions(ctx, conv, f"a:export:{period}:{fmt}")
     if command == "start" and ctx.event.args.strip():
         greeting = await redeem(ctx, conv, ctx.event.args.strip())
         if ctx.person.role == Role.RESIDENT:

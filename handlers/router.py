@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply
-from handlers.cases import handle_action
+from handlers.cases import CaseActions
 from handlers.commands import handle_command
 from handlers.onboarding import looks_like_invite, redeem
 from locales import t
@@ -43,6 +43,8 @@ class Router:
     ) -> None:
         self.sessions = sessions
         self.engine = engine
+        self.actions = CaseActions(engine)
+        engine.actions = self.actions
         self.config = config
         self.on_queued = on_queued
         self.clock = clock
@@ -104,9 +106,9 @@ class Router:
     async def _route(self, ctx: Ctx, conv: Conversation) -> list[Reply]:
         event = ctx.event
         if event.command:
-            return await handle_command(ctx, conv, self.engine)
+            return await handle_command(ctx, conv, self.engine, self.actions)
         if event.callback and event.callback.startswith("a:"):
-            return await handle_action(ctx, event.callback)
+            return await self.actions(ctx, conv, event.callback)
         if not event.private:
             return []  # group chats: only commands and case buttons, no chatter
         if (

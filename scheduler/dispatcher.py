@@ -41,7 +41,14 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, chat_id: str, text: str, buttons: list[list[dict[str, Any]]]) -> None: ...
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        buttons: list[list[dict[str, Any]]],
+        media: tuple[str, str] | None = None,
+    ) -> None:
+        """Send one message; media is (kind, file path) of an image to send with it."""
 
 
 @dataclass
@@ -105,7 +112,10 @@ class Dispatcher:
         outcome = Outcome()
         for row in await self._claim():
             try:
-                await self.senders[row.channel].send(row.chat_id, row.text, row.buttons)
+                media = (row.media_kind, row.media_path) if row.media_path else None
+                await self.senders[row.channel].send(
+                    row.chat_id, row.text, row.buttons, media=media
+                )
             except DeliveryError as exc:
                 await self._failed(row, exc, outcome)
                 continue

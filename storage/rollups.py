@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
@@ -346,3 +346,64 @@ async def open_cases(
         ]
     )
     return merged[offset:reach], total
+
+
+async def flags_by_hamlet(
+    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo, now: datetime
+) -> dict[int, Flags]:
+    start, end = period.utc(tz)
+    in_period = and_(Incident.occurred_at >= start, Incident.occurred_at < end)
+    prolonged = and_(
+        Incident.category == IncidentCategory.DISPUTE,
+        Incident.status.in_(_OPEN),
+        Incident.occurred_at < min(end, now) - PROLONGED_DISPUTE,
+    )
+
+    def count(condition: object) -> object:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = await session.execute(
+        select(
+            Incident.hamlet_id,
+            count(and_(in_period, Incident.severity == Severity.SERIOUS)),
+            count(and_(in_period, Incident.category == IncidentCategory.MASS_COMPLAINT)),
+            count(prolonged),
+        )
+        .where(Incident.commune_id == commune_id)
+        .group_by(Incident.hamlet_id)
+    )
+    return {h: Flags(int(s), int(m), int(d)) for h, s, m, d in rows.all()}
+
+
+async def meetings_by_hamlet(
+    session: AsyncSession, commune_id: int, period: Period
+) -> dict[int, int]:
+    """Team meetings reported as activities plus those counted in weekly reports."""
+    activities = (
+        select(Activity.hamlet_id.label("hamlet_id"), func.count().label("n"))
+        .where(
+            Activity.commune_id == commune_id,
+            Activity.kind == ActivityKind.MEETING,
+            Activity.held_on >= period.start,
+            Activity.held_on < period.end,
+        )
+        .group_by(Activity.hamlet_id)
+    )
+    weekly = (
+        select(
+            WeeklyReport.hamlet_id.label("hamlet_id"),
+            func.coalesce(func.sum(WeeklyReport.meetings), 0).label("n"),
+        )
+        .where(
+            WeeklyReport.commune_id == commune_id,
+            WeeklyReport.week_start >= period.start,
+            WeeklyReport.week_start < period.end,
+        )
+        .group_by(WeeklyReport.hamlet_id)
+    )
+
+    both = union_all(activities, weekly).subquery()
+    rows = await session.execute(
+        select(both.c.hamlet_id, func.sum(both.c.n)).group_by(both.c.hamlet_id)
+    )
+    return {h: int(n) for h, n in rows.all()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conversations.flow import Flow
-from conversations.flows import activity, incident, language, tip, weekly
+from conversations.flows import activity, incident, language, officer, tip, weekly
 
 
 def all_flows() -> dict[str, Flow]:
@@ -15,5 +15,8 @@ def all_flows() -> dict[str, Flow]:
         tip.FLOW,
         tip.MORE,
         language.FLOW,
+        officer.NOTE,
+        officer.CLOSE,
+        officer.QUESTION,
     ]
     return {flow.name: flow for flow in flows}

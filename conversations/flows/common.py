@@ -16,6 +16,8 @@ from storage.reports import Media
 
 REPORTERS = frozenset({"hamlet_head", "team_lead", "team_member"})
 EVERYONE = frozenset({"resident", "team_member", "team_lead", "hamlet_head", "officer", "admin"})
+TIPSTERS = EVERYONE - {"officer", "admin"}  # officers act on tips; they do not send them
+OFFICERS = frozenset({"officer", "admin"})
 
 
 def code_options(ctx: Ctx, prefix: str, codes: list[str]) -> list[Option]:

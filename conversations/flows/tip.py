@@ -9,7 +9,7 @@ from sqlalchemy import select
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
-    EVERYONE,
+    TIPSTERS,
     lines,
     media_of,
     need_location,
@@ -95,7 +95,7 @@ def _contact_options(ctx: Ctx, data: Data) -> list[Option]:
 FLOW = Flow(
     name="tip",
     title="tip.title",
-    roles=EVERYONE,
+    roles=TIPSTERS,
     steps=(
         Step(
             "commune_id",
@@ -198,7 +198,7 @@ def _code_values(ctx: Ctx, data: Data) -> dict[str, Any]:
 MORE = Flow(
     name="tip_add",
     title="tip_add.title",
-    roles=EVERYONE,
+    roles=TIPSTERS,
     steps=(
         Step("code", Kind.CHOICE, "tip_add.ask_code", options=_mine, summary_label="field.code"),
         Step("body", Kind.TEXT, "tip_add.ask_body", voice_ok=True, summary_label="field.what"),

@@ -1,0 +1,310 @@
+"""The digests for the commune police: figures, a short text for a phone, and one chart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from matplotlib.figure import Figure
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import t
+from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
+from storage.enums import COMMUNE_ROLES, ActivityKind
+from storage.models import Commune, DigestRun, DutyChat, Identity, Person
+from storage.outbox import enqueue
+from storage.periods import Period
+from storage.rollups import (
+    ActivityFigures,
+    CategoryRow,
+    Compliance,
+    Flags,
+    OpenCase,
+    activity_figures,
+    change,
+    compliance,
+    flags,
+    incidents_by_category,
+    open_cases,
+)
+
+DIGEST_KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
+
+
+@dataclass
+class DigestData:
+    commune: str
+    period: Period
+    categories: list[CategoryRow]
+    flags: Flags
+    activities: ActivityFigures
+    reporting: list[Compliance]
+    open_cases: list[OpenCase]
+    open_total: int
+    now: datetime
+    criteria: CriteriaView | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(r.count for r in self.categories)
+
+    @property
+    def total_last_year(self) -> int:
+        return sum(r.last_year for r in self.categories)
+
+
+async def collect(
+    session: AsyncSession,
+    commune: Commune,
+    period: Period,
+    now: datetime,
+    *,
+    with_criteria: bool = False,
+) -> DigestData:
+    tz = ZoneInfo(commune.timezone)
+    cases, total = await open_cases(session, commune.id, limit=5)
+    return DigestData(
+        commune=commune.display_name,
+        period=period,
+        categories=await incidents_by_category(session, commune.id, period, tz),
+        flags=await flags(session, commune.id, period, tz, now),
+        activities=await activity_figures(session, commune.id, period),
+        reporting=await compliance(session, commune.id, period, until=now),
+        open_cases=cases,
+        open_total=total,
+        now=now,
+        criteria=await criteria_view(session, commune.id, period, tz, now)
+        if with_criteria
+        else None,
+    )
+
+
+def number(lang: str, value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", t(lang, "number.decimal"))
+
+
+def percent_change(lang: str, value: float | None) -> str:
+    if value is None:
+        return t(lang, "digest.no_comparison")
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return f"{sign}{number(lang, abs(value))}%"
+
+
+def render_text(data: DigestData, lang: str, kind: str) -> str:
+    def tr(key: str, **values: object) -> str:
+        return t(lang, key, **values)
+
+    lines = [tr(f"digest.title_{kind}", period=data.period.label, commune=data.commune), ""]
+    lines.append(
+        tr(
+            "digest.incidents",
+            count=data.total,
+            last_year=data.total_last_year,
+            change=percent_change(lang, change(data.total, data.total_last_year)),
+        )
+    )
+    for row in sorted(data.categories, key=lambda r: -r.count)[:6]:
+        lines.append(f"  • {tr('category.' + row.category)}: {row.count} ({row.last_year})")
+    f = data.flags
+    lines.append(
+        tr(
+            "digest.flags",
+            serious=f.serious_crimes,
+            mass=f.mass_complaints,
+            disputes=f.prolonged_disputes,
+        )
+    )
+    a = data.activities
+    rate = a.mediation_rate
+    lines.append(
+        tr(
+            "digest.activities",
+            patrols=a.get(ActivityKind.PATROL, "shifts"),
+            outreach=a.get(ActivityKind.OUTREACH, "sessions"),
+            attendees=a.get(ActivityKind.OUTREACH, "attendees"),
+            good=a.get(ActivityKind.MEDIATION, "cases_successful"),
+            cases=a.get(ActivityKind.MEDIATION, "cases"),
+            rate="–" if rate is None else f"{number(lang, rate)}%",
+            meetings=a.get(ActivityKind.MEETING),
+        )
+    )
+    weeks = max((r.weeks for r in data.reporting), default=0)
+    on_time = sum(1 for r in data.reporting if weeks and r.on_time == weeks)
+    late = sum(1 for r in data.reporting if r.late)
+    missing = [r.name for r in data.reporting if r.missing]
+    lines.append(tr("digest.reporting", on_time=on_time, hamlets=len(data.reporting), late=late))
+    if missing:
+        lines.append(tr("digest.missing", hamlets=", ".join(missing)))
+    urgent = sum(1 for c in data.open_cases if c.severity != "ordinary")
+    lines.append(tr("digest.open", total=data.open_total, urgent=urgent))
+    for case in data.open_cases[:5]:
+        label = tr("category." + case.category) if case.category else tr("digest.tip")
+        lines.append(f"  • {case.code} {label} — {tr('digest.age', days=case.age_days(data.now))}")
+    if data.criteria is not None:
+        lines += ["", *render_criteria(data.criteria, lang)]
+    return "\n".join(lines)
+
+
+MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
+
+
+def render_criteria(view: CriteriaView, lang: str) -> list[str]:
+    lines = [t(lang, "criteria.title", period=view.period.label)]
+    for key in (*CRITERIA, "safe_areas"):
+        lines.append(f"{MARK[view.commune[key]]} {t(lang, 'criteria.' + key)}")
+    lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
+    for hamlet in view.hamlets:
+        failed = [
+            t(lang, "criteria.short." + k)
+            for k, v in hamlet.verdicts.items()
+            if v == Verdict.NOT_MET
+        ]
+        unknown = sum(1 for v in hamlet.verdicts.values() if v == Verdict.NO_DATA)
+        state = "✅" if hamlet.all_met else "❌ " + ", ".join(failed) if failed else "–"
+        extra = f" ({t(lang, 'criteria.unknown', count=unknown)})" if unknown else ""
+        lines.append(f"  {hamlet.name}: {state}{extra}")
+    return lines
+
+
+def render_chart(data: DigestData, lang: str) -> bytes:
+    """Incidents by category against last year, and weekly reporting by hamlet, as a PNG."""
+    fig = Figure(figsize=(8, 9), dpi=100)
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
+    rows = data.categories or []
+    labels = [t(lang, f"category.{r.category}").split(",")[0] for r in rows]
+    y = list(range(len(rows)))
+    top.barh(
+        [i + 0.2 for i in y],
+        [r.last_year for r in rows],
+        height=0.4,
+        color="#b0b7c3",
+        label=t(lang, "chart.last_year"),
+    )
+    top.barh(
+        [i - 0.2 for i in y],
+        [r.count for r in rows],
+        height=0.4,
+        color="#c0392b",
+        label=t(lang, "chart.this_period"),
+    )
+    top.set_yticks(y, labels)
+    top.invert_yaxis()
+    top.set_title(t(lang, "chart.incidents", period=data.period.label))
+    top.legend(loc="lower right")
+    if not rows:
+        top.text(0.5, 0.5, t(lang, "chart.none"), ha="center", va="center", transform=top.transAxes)
+    names = [r.name for r in data.reporting]
+    x = list(range(len(names)))
+    on_time = [r.on_time for r in data.reporting]
+    late = [r.late for r in data.reporting]
+    missing = [r.missing for r in data.reporting]
+    bottom.bar(x, on_time, color="#27ae60", label=t(lang, "chart.on_time"))
+    bottom.bar(x, late, bottom=on_time, color="#f39c12", label=t(lang, "chart.late"))
+    bottom.bar(
+        x,
+        missing,
+        bottom=[a + b for a, b in zip(on_time, late, strict=True)],
+        color="#7f8c8d",
+        label=t(lang, "chart.missing"),
+    )
+    bottom.set_xticks(x, names, rotation=45, ha="right")
+    bottom.set_title(t(lang, "chart.reporting"))
+    bottom.legend(loc="upper right")
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _write_chart(path: Path, data: DigestData, lang: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_chart(data, lang))
+
+
+async def digest_targets(
+    session: AsyncSession, commune_id: int, default_language: str
+) -> list[tuple[str, str, str]]:
+    """Duty chats of the commune, or each officer where there is none: (channel, chat, lang)."""
+    duty = (await session.scalars(select(DutyChat).where(DutyChat.commune_id == commune_id))).all()
+    if duty:
+        return [(d.channel, d.chat_id, default_language) for d in duty]
+    rows = await session.execute(
+        select(Identity.channel, Identity.chat_id, Person.language)
+        .join(Person)
+        .where(
+            Person.commune_id == commune_id,
+            Person.role.in_([r.value for r in COMMUNE_ROLES]),
+            Person.active.is_(True),
+            Identity.blocked_at.is_(None),
+        )
+        .order_by(Identity.id)
+    )
+    return [(c, chat, lang) for c, chat, lang in rows.all()]
+
+
+async def queue_digest(
+    session: AsyncSession,
+    commune: Commune,
+    kind: str,
+    period: Period,
+    now: datetime,
+    out_dir: Path,
+    default_language: str = "vi",
+    late_note: bool = False,
+) -> bool:
+    """Queue one digest of a commune and period: False when it was queued before.
+
+    The digest run row is unique per commune, kind and period, and is written in the same
+    transaction as the outbox rows, so a rerun, a restart or a second worker sends nothing twice.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(
+                DigestRun(
+                    commune_id=commune.id,
+                    kind=kind,
+                    period_start=period.start,
+                    period_end=period.end,
+                    started_at=now,
+                    note="late" if late_note else None,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    data = await collect(session, commune, period, now, with_criteria=kind == "quarterly")
+    charts: dict[str, Path] = {}
+    for channel, chat_id, lang in await digest_targets(session, commune.id, default_language):
+        if lang not in charts:
+            charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
+            # Drawing takes a moment of CPU: off the event loop, so chats keep flowing.
+            await asyncio.to_thread(_write_chart, charts[lang], data, lang)
+        text = render_text(data, lang, kind)
+        if late_note:
+            text = t(lang, "digest.late_note") + "\n" + text
+        row = await enqueue(
+            session,
+            channel=channel,
+            chat_id=chat_id,
+            text=text,
+            purpose="digest",
+            commune_id=commune.id,
+        )
+        row.media_kind, row.media_path = "photo", str(charts[lang])
+    run = await session.scalar(
+        select(DigestRun).where(
+            DigestRun.commune_id == commune.id,
+            DigestRun.kind == kind,
+            DigestRun.period_start == period.start,
+        )
+    )
+    assert run is not None
+    run.finished_at = now
+    return True

@@ -1,0 +1,123 @@
+"""What the data can show of the "safe residential area" and "safe commune" criteria.
+
+Circular 124/2021/TT-BCA and the new-rural-commune indicator (DOMAIN.md): every household
+signed; no serious crime, mass complaint or prolonged dispute; crime reduced against last
+year; an active self-management model; meetings held; reports full and on time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.periods import Period
+from storage.rollups import (
+    compliance,
+    flags_by_hamlet,
+    incidents_by_hamlet,
+    meetings_by_hamlet,
+    standings,
+)
+
+SAFE_AREA_SHARE = 70.0  # share of residential areas recognised, for a "safe" commune (older rule)
+CRITERIA = (
+    "households",
+    "serious_crime",
+    "mass_complaints",
+    "prolonged_disputes",
+    "crime_reduced",
+    "models",
+    "meetings",
+    "reports_on_time",
+)
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NO_DATA = "no_data"
+
+
+def _zero(n: int) -> Verdict:
+    return Verdict.MET if n == 0 else Verdict.NOT_MET
+
+
+@dataclass
+class HamletCriteria:
+    hamlet_id: int
+    name: str
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    @property
+    def all_met(self) -> bool:
+        return all(v == Verdict.MET for v in self.verdicts.values())
+
+
+@dataclass
+class CriteriaView:
+    period: Period
+    hamlets: list[HamletCriteria]
+    commune: dict[str, Verdict]
+
+    @property
+    def areas_met(self) -> int:
+        return sum(1 for h in self.hamlets if h.all_met)
+
+
+async def criteria_view(
+    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo, now: datetime
+) -> CriteriaView:
+    stand = await standings(session, commune_id, period)
+    flagged = await flags_by_hamlet(session, commune_id, period, tz, now)
+    counts = await incidents_by_hamlet(session, commune_id, period, tz)
+    before = await incidents_by_hamlet(session, commune_id, period.last_year(), tz)
+    meetings = await meetings_by_hamlet(session, commune_id, period)
+    reports = {r.hamlet_id: r for r in await compliance(session, commune_id, period, until=now)}
+    hamlets = []
+    for s in stand:
+        f = flagged.get(s.hamlet_id)
+        now_n, before_n = counts.get(s.hamlet_id, 0), before.get(s.hamlet_id, 0)
+        r = reports.get(s.hamlet_id)
+        v = {
+            "households": Verdict.NO_DATA
+            if s.signed_share is None
+            else Verdict.MET
+            if s.signed_share >= 100
+            else Verdict.NOT_MET,
+            "serious_crime": _zero(f.serious_crimes if f else 0),
+            "mass_complaints": _zero(f.mass_complaints if f else 0),
+            "prolonged_disputes": _zero(f.prolonged_disputes if f else 0),
+            "crime_reduced": Verdict.MET
+            if now_n < before_n or now_n == before_n == 0
+            else Verdict.NOT_MET,
+            "models": Verdict.NO_DATA
+            if s.models_active is None
+            else Verdict.MET
+            if s.models_active > 0
+            else Verdict.NOT_MET,
+            "meetings": Verdict.MET if meetings.get(s.hamlet_id, 0) > 0 else Verdict.NOT_MET,
+            "reports_on_time": Verdict.NO_DATA
+            if r is None or r.weeks == 0
+            else Verdict.MET
+            if r.on_time == r.weeks
+            else Verdict.NOT_MET,
+        }
+        hamlets.append(HamletCriteria(s.hamlet_id, s.name, v))
+    commune = {
+        key: Verdict.NO_DATA
+        if all(h.verdicts[key] == Verdict.NO_DATA for h in hamlets)
+        else Verdict.MET
+        if all(h.verdicts[key] in (Verdict.MET, Verdict.NO_DATA) for h in hamlets)
+        else Verdict.NOT_MET
+        for key in CRITERIA
+    }
+    # A safe commune needs one effective model, not one in every hamlet.
+    if any(h.verdicts["models"] == Verdict.MET for h in hamlets):
+        commune["models"] = Verdict.MET
+    share = 100 * sum(1 for h in hamlets if h.all_met) / len(hamlets) if hamlets else 0
+    commune["safe_areas"] = Verdict.MET if share >= SAFE_AREA_SHARE else Verdict.NOT_MET
+    return CriteriaView(period, hamlets, commune)

@@ -1,0 +1,376 @@
+"""Exports of a commune's period: an XLSX workbook (a summary laid out like a periodic report
+and a sheet per kind of report) and the same sheets as CSV files in a zip.
+
+Tips carry no reporter: only what the tipster wrote, and a contact only if they left one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import t
+from locales.text import strip_diacritics
+from storage.enums import ACTIVITY_FIGURES, ActivityKind
+from storage.models import Activity, Commune, Hamlet, Incident, Person, Tip, WeeklyReport
+from storage.periods import Period
+from storage.rollups import (
+    activity_figures,
+    change,
+    compliance,
+    flags,
+    incidents_by_category,
+    open_cases,
+)
+
+Sheet = tuple[str, list[str], list[list[Any]]]
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> str:
+    return "" if value is None else value.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+async def sheets(
+    session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
+) -> list[Sheet]:
+    """The summary and one table per kind of report, as (title, header, rows)."""
+    tz = ZoneInfo(commune.timezone)
+    start, end = period.utc(tz)
+
+    def tr(key: str, **values: Any) -> str:
+        return t(lang, key, **values)
+
+    hamlets = dict(
+        (
+            await session.execute(
+                select(Hamlet.id, Hamlet.name).where(Hamlet.commune_id == commune.id)
+            )
+        ).all()
+    )
+    people = dict(
+        (
+            await session.execute(
+                select(Person.id, Person.full_name).where(Person.commune_id == commune.id)
+            )
+        ).all()
+    )
+
+    incidents = (
+        await session.scalars(
+            select(Incident)
+            .where(
+                Incident.commune_id == commune.id,
+                Incident.occurred_at >= start,
+                Incident.occurred_at < end,
+            )
+            .order_by(Incident.occurred_at)
+        )
+    ).all()
+    incident_rows = [
+        [
+            f"VV-{i.id}",
+            _local(i.occurred_at, tz),
+            _local(i.received_at, tz),
+            hamlets.get(i.hamlet_id, ""),
+            tr(f"category.{i.category}"),
+            tr(f"severity.{i.severity}"),
+            i.place_text or "",
+            "" if i.latitude is None else f"{i.latitude:.5f}, {i.longitude:.5f}",
+            i.description or "",
+            tr(f"status.{i.status}"),
+            i.outcome or "",
+            people.get(i.reporter_id, ""),
+        ]
+        for i in incidents
+    ]
+
+    activities = (
+        await session.scalars(
+            select(Activity)
+            .where(
+                Activity.commune_id == commune.id,
+                Activity.held_on >= period.start,
+                Activity.held_on < period.end,
+            )
+            .order_by(Activity.held_on)
+        )
+    ).all()
+    activity_rows = [
+        [
+            a.held_on.strftime("%d/%m/%Y"),
+            hamlets.get(a.hamlet_id, ""),
+            tr(f"activity_kind.{a.kind}"),
+            "; ".join(
+                f"{tr('figure.' + f)}: {getattr(a, f)}"
+                for f in ACTIVITY_FIGURES[ActivityKind(a.kind)]
+                if getattr(a, f) is not None
+            ),
+            a.description or "",
+            people.get(a.reporter_id, ""),
+        ]
+        for a in activities
+    ]
+
+    weekly = (
+        await session.scalars(
+            select(WeeklyReport)
+            .where(
+                WeeklyReport.commune_id == commune.id,
+                WeeklyReport.week_start >= period.start,
+                WeeklyReport.week_start < period.end,
+            )
+            .order_by(WeeklyReport.week_start)
+        )
+    ).all()
+    weekly_rows = [
+        [
+            w.week_start.strftime("%d/%m/%Y"),
+            hamlets.get(w.hamlet_id, ""),
+            tr("weekly.quiet_yes") if w.quiet else tr("weekly.quiet_no"),
+            w.incidents,
+            w.disputes,
+            w.complaints,
+            w.strangers,
+            w.patrols,
+            w.outreach_sessions,
+            w.mediations,
+            w.meetings,
+            w.fire_safety or "",
+            w.proposals or "",
+            _local(w.received_at, tz),
+            tr("export.on_time") if w.due_at and w.received_at <= w.due_at else tr("export.late"),
+        ]
+        for w in weekly
+    ]
+
+    tips = (
+        await session.scalars(
+            select(Tip)
+            .where(Tip.commune_id == commune.id, Tip.received_at >= start, Tip.received_at < end)
+            .order_by(Tip.received_at)
+        )
+    ).all()
+    tip_rows = [
+        [
+            tp.case_code,
+            _local(tp.received_at, tz),
+            tp.description or "",
+            tp.place_text or "",
+            tr(f"status.{tp.status}"),
+            tp.contact or "",
+            tp.outcome or "",
+        ]
+        for tp in tips
+    ]
+
+    return [
+        (tr("export.sheet_summary"), [], await _summary(session, commune, period, lang, now)),
+        (
+            tr("export.sheet_incidents"),
+            [
+                tr(f"export.col.{c}")
+                for c in (
+                    "code",
+                    "occurred",
+                    "received",
+                    "hamlet",
+                    "category",
+                    "severity",
+                    "place",
+                    "coordinates",
+                    "description",
+                    "status",
+                    "outcome",
+                    "reporter",
+                )
+            ],
+            incident_rows,
+        ),
+        (
+            tr("export.sheet_activities"),
+            [
+                tr(f"export.col.{c}")
+                for c in ("day", "hamlet", "activity", "figures", "note", "reporter")
+            ],
+            activity_rows,
+        ),
+        (
+            tr("export.sheet_weekly"),
+            [tr(f"export.col.{c}") for c in ("week", "hamlet", "situation")]
+            + [
+                tr(f"weekly.figure.{c}")
+                for c in (
+                    "incidents",
+                    "disputes",
+                    "complaints",
+                    "strangers",
+                    "patrols",
+                    "outreach_sessions",
+                    "mediations",
+                    "meetings",
+                    "fire_safety",
+                    "proposals",
+                )
+            ]
+            + [tr("export.col.received"), tr("export.col.on_time")],
+            weekly_rows,
+        ),
+        (
+            tr("export.sheet_tips"),
+            [
+                tr(f"export.col.{c}")
+                for c in (
+                    "code",
+                    "received",
+                    "description",
+                    "place",
+                    "status",
+                    "contact",
+                    "outcome",
+                )
+            ],
+            tip_rows,
+        ),
+    ]
+
+
+async def _summary(
+    session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
+) -> list[list[Any]]:
+    tz = ZoneInfo(commune.timezone)
+
+    def tr(key: str, **values: Any) -> str:
+        return t(lang, key, **values)
+
+    categories = await incidents_by_category(session, commune.id, period, tz)
+    found = await flags(session, commune.id, period, tz, now)
+    acts = await activity_figures(session, commune.id, period)
+    reporting = await compliance(session, commune.id, period, until=now)
+    _, open_total = await open_cases(session, commune.id, limit=1)
+    total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
+    rows: list[list[Any]] = [
+        [tr("export.summary_title", commune=commune.display_name)],
+        [tr("export.summary_period", period=period.label)],
+        [tr("export.summary_made", at=_local(now, tz))],
+        [],
+        [
+            tr("export.section_incidents"),
+            tr("export.col.count"),
+            tr("export.col.last_year"),
+            tr("export.col.change"),
+        ],
+        *[
+            [
+                tr(f"category.{r.category}"),
+                r.count,
+                r.last_year,
+                "" if r.change is None else r.change / 100,
+            ]
+            for r in categories
+        ],
+        [
+            tr("export.total"),
+            total,
+            before,
+            "" if change(total, before) is None else change(total, before) / 100,
+        ],  # type: ignore[operator]
+        [],
+        [tr("export.section_flags")],
+        [tr("criteria.serious_crime"), found.serious_crimes],
+        [tr("criteria.mass_complaints"), found.mass_complaints],
+        [tr("criteria.prolonged_disputes"), found.prolonged_disputes],
+        [],
+        [tr("export.section_activities"), tr("export.col.count"), tr("export.col.figures")],
+    ]
+    for kind in ActivityKind:
+        if acts.get(kind):
+            figures = "; ".join(
+                f"{tr('figure.' + f)}: {acts.get(kind, f)}"
+                for f in ACTIVITY_FIGURES[kind]
+                if f in acts.by_kind[kind.value]
+            )
+            rows.append([tr(f"activity_kind.{kind}"), acts.get(kind), figures])
+    if acts.mediation_rate is not None:
+        rows.append([tr("export.mediation_rate"), acts.mediation_rate / 100])
+    rows += [
+        [],
+        [
+            tr("export.section_reporting"),
+            tr("chart.on_time"),
+            tr("chart.late"),
+            tr("chart.missing"),
+        ],
+    ]
+    rows += [[r.name, r.on_time, r.late, r.missing] for r in reporting]
+    rows += [[], [tr("export.open_cases"), open_total]]
+    return rows
+
+
+async def export_xlsx(
+    session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
+) -> tuple[str, bytes]:
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in await sheets(session, commune, period, lang, now):
+        sheet = book.create_sheet(title[:31])
+        if header:
+            sheet.append(header)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.freeze_panes = "A2"
+        for row in rows:
+            sheet.append(row)
+        if not header:  # the summary: a title, and percentages shown as such
+            sheet["A1"].font = Font(bold=True, size=14)
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, float):
+                        cell.number_format = "0.0%"
+        _widths(sheet, [header, *rows])
+    out = io.BytesIO()
+    book.save(out)
+    return _file_name(commune, period, "xlsx"), out.getvalue()
+
+
+def _widths(sheet: Any, rows: Iterable[list[Any]]) -> None:
+    widths: dict[int, int] = {}
+    for row in rows:
+        for i, value in enumerate(row, 1):
+            widths[i] = min(60, max(widths.get(i, 8), len(str(value)) + 2))
+    for i, width in widths.items():
+        sheet.column_dimensions[get_column_letter(i)].width = width
+        for cell in sheet[get_column_letter(i)]:
+            cell.alignment = Alignment(wrap_text=width >= 60, vertical="top")
+
+
+async def export_csv_zip(
+    session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
+) -> tuple[str, bytes]:
+    """One CSV per sheet, UTF-8 with a byte-order mark so spreadsheets keep the diacritics."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for title, header, rows in await sheets(session, commune, period, lang, now):
+            text = io.StringIO()
+            writer = csv.writer(text)
+            if header:
+                writer.writerow(header)
+            writer.writerows(rows)
+            name = strip_diacritics(title).replace(" ", "-")
+            archive.writestr(f"{name}.csv", "\ufeff" + text.getvalue())
+    return _file_name(commune, period, "zip"), out.getvalue()
+
+
+def _file_name(commune: Commune, period: Period, ext: str) -> str:
+    slug = strip_diacritics(commune.name).replace(" ", "-")
+    return f"binhyen-{slug}-{period.kind}-{period.start:%Y%m%d}.{ext}"
