@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -94,7 +95,10 @@ def _files(reply: Reply) -> list[tuple[str, str, bytes]]:
 
 class Console:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], router: Router, secret: bytes,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        router: Router,
+        secret: bytes,
         files: Path,
     ) -> None:
         self.files = files  # where charts and exports sent to the console are written
