@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from storage.demo import demo_exists, seed_demo
 from storage.enums import Role, TeamKind
 from storage.identity import pretty_invite
 from storage.models import Identity, Person, Team
+from storage.types import utcnow
 
 
 @asynccontextmanager
@@ -230,4 +232,68 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
                 f"  Zalo code: {pretty_invite(inv.code)}  QR: {png}  "
                 f"valid until {inv.expires_at:%Y-%m-%d}"
             )
+    return 0
+
+
+async def export(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.export import export_csv_zip, export_xlsx
+    from storage.periods import containing
+
+    language = args.language or settings.default_language
+    if language not in available_languages():
+        return _fail(f"no catalogue for language {language!r}")
+    async with _session(settings) as session:
+        try:
+            commune = await admin.find_commune(session, args.commune)
+        except admin.AdminError as exc:
+            return _fail(str(exc))
+        now = utcnow()
+        tz = ZoneInfo(commune.timezone)
+        period = containing(args.period, args.date or now.astimezone(tz).date())
+        make = export_csv_zip if args.format == "csv" else export_xlsx
+        name, content = await make(session, commune, period, language, now)
+    out: Path = args.out or Path(name)
+    if out.is_dir():
+        out = out / name
+    out.write_bytes(content)
+    print(f"Wrote {out} ({period.label}, {len(content):,} bytes).")
+    return 0
+
+
+async def digest(settings: Settings, args: argparse.Namespace) -> int:
+    """Queue a digest; the running bot's outbox sends it (once, however often this runs)."""
+    from scheduler.digest import DIGEST_KINDS, queue_digest
+    from storage.models import Commune
+    from storage.periods import last_complete
+
+    async with _session(settings) as session:
+        if args.commune:
+            try:
+                communes = [await admin.find_commune(session, args.commune)]
+            except admin.AdminError as exc:
+                return _fail(str(exc))
+        else:
+            communes = list((await session.scalars(select(Commune).order_by(Commune.id))).all())
+        now = utcnow()
+        for commune in communes:
+            tz = ZoneInfo(commune.timezone)
+            period = last_complete(DIGEST_KINDS[args.kind], now.astimezone(tz).date())
+            queued = await queue_digest(
+                session,
+                commune,
+                args.kind,
+                period,
+                now,
+                settings.data_dir / "digests",
+                settings.default_language,
+            )
+            state = (
+                "already queued or sent"
+                if queued is None
+                else "not queued: no officer chat is linked yet (an invite, or /trucban in the "
+                "duty group)"
+                if queued == 0
+                else f"queued for {queued} chat(s)"
+            )
+            print(f"{commune.display_name}: {args.kind} digest {period.label} {state}.")
     return 0

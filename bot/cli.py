@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -84,6 +85,22 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--person", type=int, action="append", help="person id (repeat)")
     who.add_argument("--commune", help="everyone of this commune without a chat yet")
     inv.add_argument("--out", type=Path, default=None, help="folder for the PNG files")
+    exp = sub.add_parser("export", help="write a commune's reports as XLSX or CSV")
+    exp.add_argument("--commune", required=True)
+    exp.add_argument("--period", default="month", choices=["week", "month", "quarter", "year"])
+    exp.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        default=None,
+        help="a day in the period (YYYY-MM-DD); default: today",
+    )
+    exp.add_argument("--format", default="xlsx", choices=["xlsx", "csv"])
+    exp.add_argument("--language", default=None)
+    exp.add_argument("--out", type=Path, default=None, help="file or folder to write")
+
+    dig = sub.add_parser("digest", help="queue the digest of the last complete period")
+    dig.add_argument("--commune", help="commune id or name; default: every commune")
+    dig.add_argument("--kind", default="weekly", choices=["weekly", "monthly", "quarterly"])
     return p
 
 
@@ -100,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("httpx", "apscheduler", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "apscheduler", "aiosqlite", "alembic", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from bot import admin_commands  # imported late: settings errors should not need the ORM
 
@@ -115,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         "person": admin_commands.person_add,
         "roster": admin_commands.roster_import,
         "invite": admin_commands.invite,
+        "export": admin_commands.export,
+        "digest": admin_commands.digest,
     }[args.command]
     try:
         return asyncio.run(handler(settings, args))

@@ -82,25 +82,22 @@ class CaseActions:
             if record.status != Status.NEW:
                 return [Reply(ctx.t("alert.already", id=case_code(record)))]
             await set_status(ctx, record, Status.ACKNOWLEDGED)
-            return [
-                Reply(
-                    ctx.t(
-                        "alert.acked",
-                        id=case_code(record),
-                        officer=ctx.person.full_name or "",
-                        time=ctx.local(ctx.now).strftime("%H:%M %d/%m"),
-                    )
+            done = Reply(
+                ctx.t(
+                    "alert.acked",
+                    id=case_code(record),
+                    officer=ctx.person.full_name or "",
+                    time=ctx.local(ctx.now).strftime("%H:%M %d/%m"),
                 )
-            ]
+            )
+            # In a duty group everyone sees who took it; in a private chat, the case follows.
+            return [done] if not ctx.event.private else [done, *await self.view(ctx, record, kind)]
         if name == "st" and len(args) == 3 and args[2] in (Status.IN_PROGRESS, Status.RESOLVED):
             await set_status(ctx, record, Status(args[2]))
-            return [
-                Reply(
-                    ctx.t(
-                        "case.status_set", code=case_code(record), status=ctx.t(f"status.{args[2]}")
-                    )
-                )
-            ]
+            done = Reply(
+                ctx.t("case.status_set", code=case_code(record), status=ctx.t(f"status.{args[2]}"))
+            )
+            return [done, *await self.view(ctx, record, kind)]
         if name == "asg":
             return [await self.assign(ctx, record, kind, args[2] if len(args) == 3 else None)]
         flow = {"note": "case_note", "close": "case_close", "ask": "tip_question"}.get(name)

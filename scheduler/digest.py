@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +76,7 @@ async def collect(
         categories=await incidents_by_category(session, commune.id, period, tz),
         flags=await flags(session, commune.id, period, tz, now),
         activities=await activity_figures(session, commune.id, period),
-        reporting=await compliance(session, commune.id, period, until=now),
+        reporting=await compliance(session, commune.id, period, tz, until=now),
         open_cases=cases,
         open_total=total,
         now=now,
@@ -195,6 +196,8 @@ def render_chart(data: DigestData, lang: str) -> bytes:
         label=t(lang, "chart.this_period"),
     )
     top.set_yticks(y, labels)
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.invert_yaxis()
     top.set_title(t(lang, "chart.incidents", period=data.period.label))
     top.legend(loc="lower right")
@@ -258,12 +261,28 @@ async def queue_digest(
     out_dir: Path,
     default_language: str = "vi",
     late_note: bool = False,
-) -> bool:
-    """Queue one digest of a commune and period: False when it was queued before.
+) -> int | None:
+    """Queue one digest of a commune and period; how many chats get it.
 
-    The digest run row is unique per commune, kind and period, and is written in the same
-    transaction as the outbox rows, so a rerun, a restart or a second worker sends nothing twice.
+    None when it was queued before: the digest run row is unique per commune, kind and period
+    and is written in the same transaction as the outbox rows, so a rerun, a restart or a
+    second worker sends nothing twice. 0 when no officer chat is linked yet: nothing is
+    recorded, so the digest goes out once someone is.
     """
+    if (
+        await session.scalar(
+            select(DigestRun.id).where(
+                DigestRun.commune_id == commune.id,
+                DigestRun.kind == kind,
+                DigestRun.period_start == period.start,
+            )
+        )
+        is not None
+    ):
+        return None
+    targets = await digest_targets(session, commune.id, default_language)
+    if not targets:
+        return 0
     try:
         async with session.begin_nested():
             session.add(
@@ -273,15 +292,16 @@ async def queue_digest(
                     period_start=period.start,
                     period_end=period.end,
                     started_at=now,
+                    finished_at=now,
                     note="late" if late_note else None,
                 )
             )
             await session.flush()
-    except IntegrityError:
-        return False
+    except IntegrityError:  # another worker got there first
+        return None
     data = await collect(session, commune, period, now, with_criteria=kind == "quarterly")
     charts: dict[str, Path] = {}
-    for channel, chat_id, lang in await digest_targets(session, commune.id, default_language):
+    for channel, chat_id, lang in targets:
         if lang not in charts:
             charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
             # Drawing takes a moment of CPU: off the event loop, so chats keep flowing.
@@ -298,13 +318,4 @@ async def queue_digest(
             commune_id=commune.id,
         )
         row.media_kind, row.media_path = "photo", str(charts[lang])
-    run = await session.scalar(
-        select(DigestRun).where(
-            DigestRun.commune_id == commune.id,
-            DigestRun.kind == kind,
-            DigestRun.period_start == period.start,
-        )
-    )
-    assert run is not None
-    run.finished_at = now
-    return True
+    return len(targets)

@@ -76,7 +76,8 @@ async def criteria_view(
     counts = await incidents_by_hamlet(session, commune_id, period, tz)
     before = await incidents_by_hamlet(session, commune_id, period.last_year(), tz)
     meetings = await meetings_by_hamlet(session, commune_id, period)
-    reports = {r.hamlet_id: r for r in await compliance(session, commune_id, period, until=now)}
+    reporting = await compliance(session, commune_id, period, tz, until=now)
+    reports = {r.hamlet_id: r for r in reporting}
     hamlets = []
     for s in stand:
         f = flagged.get(s.hamlet_id)

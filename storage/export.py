@@ -256,7 +256,7 @@ async def _summary(
     categories = await incidents_by_category(session, commune.id, period, tz)
     found = await flags(session, commune.id, period, tz, now)
     acts = await activity_figures(session, commune.id, period)
-    reporting = await compliance(session, commune.id, period, until=now)
+    reporting = await compliance(session, commune.id, period, tz, until=now)
     _, open_total = await open_cases(session, commune.id, limit=1)
     total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
     rows: list[list[Any]] = [

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.enums import OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
 from storage.models import Activity, Hamlet, Incident, Tip, WeeklyReport
 from storage.periods import Period
+from storage.reports import week_due
 
 PROLONGED_DISPUTE = timedelta(days=30)
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -233,12 +234,17 @@ class Compliance:
 
 
 async def compliance(
-    session: AsyncSession, commune_id: int, period: Period, until: datetime | None = None
+    session: AsyncSession,
+    commune_id: int,
+    period: Period,
+    tz: ZoneInfo,
+    until: datetime | None = None,
 ) -> list[Compliance]:
-    """Weekly reports per hamlet for the weeks starting in the period (due by until, if given)."""
+    """Weekly reports per hamlet for the weeks starting in the period whose deadline
+    (Sunday 18:00 local) has passed by until; every week of the period when until is None."""
     mondays = period.mondays()
     if until is not None:
-        mondays = [m for m in mondays if m <= until.date()]
+        mondays = [m for m in mondays if week_due(m, tz) <= until]
     report = and_(
         WeeklyReport.hamlet_id == Hamlet.id,
         WeeklyReport.week_start.in_(mondays) if mondays else literal(False),

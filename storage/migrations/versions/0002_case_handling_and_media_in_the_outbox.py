@@ -6,6 +6,8 @@ Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,6 +16,28 @@ revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def _backfill_due_dates() -> None:
+    """Reports written before due_at existed get the deadline of their week (Sunday 18:00)."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT w.id, w.week_start, c.timezone FROM weekly_reports w "
+            "JOIN communes c ON c.id = w.commune_id WHERE w.due_at IS NULL"
+        )
+    ).all()
+    for report_id, monday, zone in rows:
+        if isinstance(monday, str):
+            monday = date.fromisoformat(monday)
+        due = datetime.combine(monday + timedelta(days=6), time(18), ZoneInfo(zone))
+        due = due.astimezone(UTC)
+        if bind.dialect.name == "sqlite":
+            due = due.replace(tzinfo=None)
+        bind.execute(
+            sa.text("UPDATE weekly_reports SET due_at = :due WHERE id = :id"),
+            {"due": due, "id": report_id},
+        )
 
 
 def upgrade() -> None:
@@ -48,6 +72,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
+    _backfill_due_dates()
 
 
 def downgrade() -> None:
