@@ -59,6 +59,8 @@ class FakeBotApi:
 
             async def _answer(self, token: str, method: str) -> None:
                 params = {k: self.get_argument(k) for k in self.request.arguments}
+                for name, files in self.request.files.items():  # multipart uploads
+                    params[name] = {"filename": files[0].filename, "body": files[0].body}
                 if self.request.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(self.request.body or b"{}")
                 if token != TOKEN:
@@ -95,6 +97,18 @@ class FakeBotApi:
                     "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                     "from": BOT_USER,
                     "text": params.get("text", ""),
+                },
+            }
+        if method in ("sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio"):
+            chat_id = int(params["chat_id"])
+            return {
+                "ok": True,
+                "result": {
+                    "message_id": next(self._messages),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                    "from": BOT_USER,
+                    "document": {"file_id": "sent-doc", "file_unique_id": "sd"},
                 },
             }
         if method in (
@@ -140,6 +154,9 @@ class FakeBotApi:
             for m, p in self.calls
             if m == "sendMessage" and (chat_id is None or str(p["chat_id"]) == str(chat_id))
         ]
+
+    def uploads(self, chat_id: int | str, method: str) -> list[dict[str, Any]]:
+        return [p for m, p in self.calls if m == method and str(p["chat_id"]) == str(chat_id)]
 
     def keyboard(self, message: dict[str, Any]) -> dict[str, Any]:
         markup = message.get("reply_markup")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from typing import Any
 
 import httpx
@@ -325,3 +326,43 @@ async def test_webhook_refuses_a_wrong_secret(sessions, clock):
     finally:
         await harness.stop()
         await api.stop()
+
+
+async def test_digest_with_its_chart_arrives_in_the_duty_chat_and_export_is_a_file(
+    bot, sessions, clock, tmp_path
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from scheduler.digest import queue_digest
+    from storage.models import Commune
+    from storage.periods import containing
+
+    c = await make_commune(sessions, prefix="x-")
+    async with sessions() as session, session.begin():
+        session.add(DutyChat(commune_id=c.id, channel="telegram", chat_id=str(DUTY)))
+    await _invite_and_start(bot, c.member, MEMBER)
+    for label in ("Báo vụ việc", "Trộm cắp", "Vừa xong", "Tại Thôn"):
+        await bot.tap(MEMBER, label)
+    await bot.say(MEMBER, "Mất trộm xe đạp")
+    await bot.tap(MEMBER, "Không có ảnh")
+    await bot.tap(MEMBER, "Bình thường")
+    await bot.tap(MEMBER, "Gửi")
+    clock.advance(days=4)  # Monday: last week is complete
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        week = containing("week", date(2026, 11, 19))
+        assert await queue_digest(session, commune, "weekly", week, clock(), tmp_path) == 1
+    outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)})
+    await outbox.run_once()
+    photos = bot.api.uploads(DUTY, "sendPhoto")
+    assert len(photos) == 1 and photos[0]["photo"]["body"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert "BÁO CÁO TUẦN 16/11 – 22/11/2026" in bot.api.sent(DUTY)[-1]["text"]
+
+    await _invite_and_start(bot, c.officer, OFFICER)
+    await bot.say(OFFICER, "/export thang")
+    document = bot.api.uploads(OFFICER, "sendDocument")[-1]["document"]
+    assert document["filename"].endswith(".xlsx")
+    book = load_workbook(BytesIO(document["body"]))
+    assert book["Vụ việc"]["I2"].value == "Mất trộm xe đạp"
