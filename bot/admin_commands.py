@@ -297,3 +297,101 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"{commune.display_name}: {args.kind} digest {period.label} {state}.")
     return 0
+
+
+async def remind(settings: Settings, args: argparse.Namespace) -> int:
+    """This week's reminder now, to the hamlets still missing a report (once per week)."""
+    from scheduler.jobs import run_job
+    from storage.models import Commune
+
+    job = "remind_again" if args.again else "remind"
+    async with _session(settings) as session:
+        if args.commune:
+            try:
+                communes = [await admin.find_commune(session, args.commune)]
+            except admin.AdminError as exc:
+                return _fail(str(exc))
+        else:
+            communes = list((await session.scalars(select(Commune).order_by(Commune.id))).all())
+        now = utcnow()
+        for commune in communes:
+            print(
+                await run_job(
+                    session,
+                    commune,
+                    job,
+                    now,
+                    now,
+                    settings.data_dir / "digests",
+                    settings.default_language,
+                )
+            )
+    return 0
+
+
+async def schedule(settings: Settings, args: argparse.Namespace) -> int:
+    from scheduler.jobs import trigger
+    from storage.models import Commune
+    from storage.schedules import ensure_defaults, schedules_of, set_schedule
+
+    async with _session(settings) as session:
+        await ensure_defaults(session)
+        if args.sub == "set":
+            try:
+                commune = await admin.find_commune(session, args.commune)
+                if args.cron:
+                    trigger(args.cron, ZoneInfo(commune.timezone))
+                enabled = True if args.on else False if args.off else None
+                row = await set_schedule(session, commune.id, args.job, args.cron, enabled)
+            except (admin.AdminError, ValueError) as exc:
+                return _fail(f'{exc} (crontab: minute hour day month weekday, e.g. "0 16 * * fri")')
+            print(
+                f"{commune.display_name}: {row.job} = {row.cron}"
+                f"{'' if row.enabled else ' (off)'}. Running bots pick it up within a minute."
+            )
+            return 0
+        names = dict((await session.execute(select(Commune.id, Commune.name))).all())
+        for row in await schedules_of(session):
+            state = "" if row.enabled else "  (off)"
+            print(f"{names[row.commune_id]:<20} {row.job:<18} {row.cron}{state}")
+    return 0
+
+
+async def outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import func, update
+
+    from storage.models import OutboxMessage
+
+    async with _session(settings) as session:
+        if args.retry:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "failed")
+                .values(status="pending", attempts=0, not_before=utcnow())
+            )
+            print(f"{result.rowcount} failed message(s) will be sent again.")
+        counts = dict(
+            (
+                await session.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                )
+            ).all()
+        )
+        print(
+            "  ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "sending", "sent", "failed"))
+        )
+        failed = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(50)
+            )
+        ).all()
+        for row in failed:
+            # Chat ids are shortened: a tipster's chat must not be readable here either.
+            print(
+                f"  #{row.id} {row.channel} …{row.chat_id[-3:]} {row.purpose} "
+                f"attempts={row.attempts} {row.last_error}"
+            )
+    return 0

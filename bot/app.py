@@ -17,6 +17,8 @@ from conversations.engine import Engine
 from conversations.flows import all_flows
 from handlers.router import Router
 from scheduler.dispatcher import Dispatcher, Sender
+from scheduler.limits import Limits
+from scheduler.service import SchedulerService
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
@@ -72,6 +74,7 @@ async def run_bot(
         print("First run: seeded the demo commune (xã Tân Hòa). 'binhyen list' shows it.")
     tasks: list[asyncio.Task[object]] = []
     telegram_app = None
+    schedules: SchedulerService | None = None
     try:
         if settings.telegram_bot_token:
             from bot.telegram import TelegramSender, build_application, set_commands
@@ -99,7 +102,16 @@ async def run_bot(
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
+        services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
         tasks.append(asyncio.create_task(services.dispatcher.run_forever()))
+        schedules = SchedulerService(
+            services.db,
+            services.sessions,
+            settings.data_dir / "digests",
+            settings.default_language,
+            on_queued=services.dispatcher.wake,
+        )
+        await schedules.start()
         if console or not settings.telegram_bot_token:
             chat = Console(
                 services.sessions,
@@ -111,6 +123,8 @@ async def run_bot(
         await asyncio.Event().wait()  # serve until interrupted
         return 0
     finally:
+        if schedules is not None:
+            await schedules.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

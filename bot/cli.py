@@ -101,6 +101,22 @@ def _parser() -> argparse.ArgumentParser:
     dig = sub.add_parser("digest", help="queue the digest of the last complete period")
     dig.add_argument("--commune", help="commune id or name; default: every commune")
     dig.add_argument("--kind", default="weekly", choices=["weekly", "monthly", "quarterly"])
+    rem = sub.add_parser("remind", help="send this week's report reminders now (once a week)")
+    rem.add_argument("--commune", help="commune id or name; default: every commune")
+    rem.add_argument("--again", action="store_true", help="the second reminder (Saturday's)")
+
+    sch = sub.add_parser("schedule", help="when reminders, escalations and digests run")
+    sch_sub = sch.add_subparsers(dest="sub", required=True)
+    sch_sub.add_parser("list")
+    sch_set = sch_sub.add_parser("set", help='e.g. set --commune "Tân Hòa" remind "30 15 * * fri"')
+    sch_set.add_argument("--commune", required=True)
+    sch_set.add_argument("job")
+    sch_set.add_argument("cron", nargs="?", help="crontab: minute hour day month weekday")
+    sch_set.add_argument("--off", action="store_true")
+    sch_set.add_argument("--on", action="store_true")
+
+    out = sub.add_parser("outbox", help="messages waiting or failed")
+    out.add_argument("--retry", action="store_true", help="send failed messages again")
     return p
 
 
@@ -134,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         "invite": admin_commands.invite,
         "export": admin_commands.export,
         "digest": admin_commands.digest,
+        "remind": admin_commands.remind,
+        "schedule": admin_commands.schedule,
+        "outbox": admin_commands.outbox,
     }[args.command]
     try:
         return asyncio.run(handler(settings, args))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
 from collections.abc import Awaitable
 from pathlib import Path
@@ -39,6 +40,8 @@ from scheduler.dispatcher import DeliveryError
 from storage.enums import Channel
 
 log = logging.getLogger(__name__)
+# Durations as timedelta now, as the next major version of python-telegram-bot will have them.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 
 

@@ -1,5 +1,9 @@
-"""Sends the outbox: claims due rows, hands them to the channel's sender, records the outcome.
+"""Sends the outbox: claims due rows, hands them to the channel's sender within the channel's
+rate limits, and records the outcome.
 
+Rows are claimed with FOR UPDATE SKIP LOCKED and marked "sending" before anything is sent,
+so two dispatchers (two workers on one PostgreSQL) never send one row twice. A row left
+"sending" by a process that died is due again after a while: delivery is at least once.
 It knows no platform library: bot/ gives it one sender per channel at start.
 """
 
@@ -15,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scheduler.limits import Limits, RateLimiter
 from storage.enums import OutboxStatus
 from storage.models import Identity, OutboxMessage
 from storage.types import utcnow
@@ -56,6 +61,11 @@ class Outcome:
     sent: int = 0
     failed: int = 0
     retried: int = 0
+    deferred: int = 0
+
+
+def is_group(chat_id: str) -> bool:
+    return chat_id.startswith("-")  # Telegram groups have negative ids
 
 
 class Dispatcher:
@@ -65,7 +75,9 @@ class Dispatcher:
         senders: dict[str, Sender],
         *,
         clock: Callable[[], datetime] = utcnow,
-        batch: int = 50,
+        batch: int = 100,
+        limits: dict[str, Limits] | None = None,
+        limiters: dict[str, RateLimiter] | None = None,
         stuck_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.sessions = sessions
@@ -73,15 +85,21 @@ class Dispatcher:
         self.clock = clock
         self.batch = batch
         self.stuck_after = stuck_after
+        self.limits = limits or {}
+        self.limiters: dict[str, RateLimiter] = limiters or {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
+    def limiter(self, channel: str) -> RateLimiter:
+        if channel not in self.limiters:
+            self.limiters[channel] = RateLimiter(self.limits.get(channel, Limits()))
+        return self.limiters[channel]
+
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            # A row left "sending" by a process that died is due again (at least once).
             await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -103,26 +121,71 @@ class Dispatcher:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            blocked = set()
+            if rows:
+                blocked = set(
+                    (
+                        await session.execute(
+                            select(Identity.channel, Identity.chat_id).where(
+                                Identity.blocked_at.is_not(None),
+                                Identity.chat_id.in_({r.chat_id for r in rows}),
+                            )
+                        )
+                    ).all()
+                )
+            claimed = []
             for row in rows:
+                if (row.channel, row.chat_id) in blocked:  # they blocked the bot: stop writing
+                    row.status, row.last_error = OutboxStatus.FAILED, "blocked by the user"
+                    continue
                 row.status, row.not_before = OutboxStatus.SENDING, now
                 row.attempts += 1
-            return list(rows)
+                claimed.append(row)
+            return claimed
 
     async def run_once(self) -> Outcome:
         outcome = Outcome()
-        for row in await self._claim():
+        rows = await self._claim()
+        # One task per chat keeps each chat's messages in order; chats go concurrently.
+        by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
+        for row in rows:
+            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
+        await asyncio.gather(
+            *(self._send_chat(chat_rows, outcome) for chat_rows in by_chat.values())
+        )
+        return outcome
+
+    async def _send_chat(self, rows: list[OutboxMessage], outcome: Outcome) -> None:
+        for i, row in enumerate(rows):
+            limiter = self.limiter(row.channel)
+            if not await limiter.wait(row.chat_id, is_group(row.chat_id)):
+                await self._defer(rows[i:], limiter.delay(row.chat_id, is_group(row.chat_id)))
+                outcome.deferred += len(rows) - i
+                return
             try:
                 media = (row.media_kind, row.media_path) if row.media_path else None
                 await self.senders[row.channel].send(
                     row.chat_id, row.text, row.buttons, media=media
                 )
             except DeliveryError as exc:
-                await self._failed(row, exc, outcome)
+                if exc.retry_after is not None:
+                    limiter.pause(row.chat_id, exc.retry_after)
+                delay = await self._failed(row, exc, outcome)
+                rest = rows[i + 1 :]
+                if exc.blocked:  # no more attempts at a chat that blocked the bot
+                    await self._give_up(rest, "blocked by the user")
+                    outcome.failed += len(rest)
+                    return
+                if not exc.permanent:  # the rest of this chat waits, so the order holds
+                    await self._defer(rest, delay)
+                    outcome.deferred += len(rest)
+                    return
                 continue
             except Exception as exc:  # a sender bug must not stop the outbox
                 log.exception("sender %s failed on outbox row %s", row.channel, row.id)
-                await self._failed(row, DeliveryError(repr(exc)), outcome)
-                continue
+                delay = await self._failed(row, DeliveryError(repr(exc)), outcome)
+                await self._defer(rows[i + 1 :], delay)
+                return
             async with self.sessions() as session, session.begin():
                 await session.execute(
                     update(OutboxMessage)
@@ -130,9 +193,33 @@ class Dispatcher:
                     .values(status=OutboxStatus.SENT, sent_at=self.clock(), last_error=None)
                 )
             outcome.sent += 1
-        return outcome
 
-    async def _failed(self, row: OutboxMessage, exc: DeliveryError, outcome: Outcome) -> None:
+    async def _defer(self, rows: list[OutboxMessage], seconds: float) -> None:
+        """Give claimed rows back, due later, without counting an attempt."""
+        if not rows:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in rows]))
+                .values(
+                    status=OutboxStatus.PENDING,
+                    attempts=OutboxMessage.attempts - 1,
+                    not_before=self.clock() + timedelta(seconds=seconds),
+                )
+            )
+
+    async def _give_up(self, rows: list[OutboxMessage], reason: str) -> None:
+        if rows:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(status=OutboxStatus.FAILED, last_error=reason)
+                )
+
+    async def _failed(self, row: OutboxMessage, exc: DeliveryError, outcome: Outcome) -> float:
+        """Record a failed send; the delay before the row is tried again."""
         final = exc.permanent or row.attempts >= MAX_ATTEMPTS
         delay = exc.retry_after if exc.retry_after is not None else min(600, 2**row.attempts)
         async with self.sessions() as session, session.begin():
@@ -153,9 +240,10 @@ class Dispatcher:
                 )
         if final:
             outcome.failed += 1
-            log.warning("outbox row %s to %s:%s failed: %s", row.id, row.channel, row.chat_id, exc)
+            log.warning("outbox row %s (%s, %s) failed: %s", row.id, row.channel, row.purpose, exc)
         else:
             outcome.retried += 1
+        return delay
 
     async def run_forever(self, idle_seconds: float = 2.0) -> None:
         while True:
@@ -164,7 +252,7 @@ class Dispatcher:
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 outcome = Outcome()
-            if outcome.sent or outcome.retried:
+            if outcome.sent or outcome.failed:
                 continue
             self._wake.clear()
             try:

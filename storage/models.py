@@ -427,3 +427,28 @@ class DigestRun(Base):
     started_at: Mapped[datetime] = _now()
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Schedule(Base):
+    """When a commune's jobs fire: a crontab expression in the commune's time zone."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("commune_id", "job"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(32))
+    cron: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class JobRun(Base):
+    """One row per job, commune and occasion: a second attempt finds it and does nothing."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("commune_id", "job", "run_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(32))
+    run_key: Mapped[str] = mapped_column(String(32))
+    ran_at: Mapped[datetime] = _now()
+    note: Mapped[str | None] = mapped_column(Text, default=None)

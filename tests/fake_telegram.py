@@ -37,6 +37,10 @@ class FakeBotApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     port: int = 0
 
+    # Decides a failure for a call (an error answer), or None to answer normally.
+    fail: Any = None
+    failures: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
@@ -67,7 +71,10 @@ class FakeBotApi:
                     self.set_status(401)
                     self.write({"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
-                self.write(await api.handle(method, params))
+                answer = await api.handle(method, params)
+                if answer.get("http_status"):
+                    self.set_status(answer.pop("http_status"))
+                self.write(answer)
 
         self.port = free_port()
         app = Application([(r"/bot([^/]+)/(\w+)", Handler)])
@@ -82,6 +89,11 @@ class FakeBotApi:
     # --- the API ---------------------------------------------------------------------
 
     async def handle(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.fail is not None:
+            failure = self.fail(method, params)
+            if failure is not None:
+                self.failures.append((method, params, failure))
+                return failure
         self.calls.append((method, params))
         if method == "getMe":
             return {"ok": True, "result": BOT_USER}

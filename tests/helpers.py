@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -90,6 +91,7 @@ async def make_commune(
         commune = await admin.create_commune(
             session, province=province, name=name, hamlets=["Phú Mỹ", "An Lạc"]
         )
+        commune.created_at = datetime(2026, 1, 1, tzinfo=UTC)  # set up long before the tests
         hamlet = next(h for h in commune.hamlets if h.name == "Phú Mỹ")
         hamlet.households = 400
         team = await admin.add_team(session, hamlet, "Tổ bảo vệ ANTT", TeamKind.SECURITY)

@@ -1,0 +1,221 @@
+"""The scheduled work, each run recorded so that it happens once per occasion.
+
+A job is asked to run for a fire time (when the schedule said it should run). The record
+(a JobRun, or a DigestRun for digests) is written in the transaction that queues the
+messages, so a missed tick, a restart or a second worker never sends anything twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import t
+from scheduler.digest import DIGEST_KINDS, digest_targets, queue_digest
+from storage.enums import Role
+from storage.models import Commune, Hamlet, Identity, JobRun, Person, WeeklyReport
+from storage.outbox import enqueue
+from storage.periods import Period, last_complete
+from storage.reports import week_start
+
+REMINDERS = ("remind", "remind_again")
+# How late a reminder or escalation may still go out after a stop; a digest always does.
+GRACE = timedelta(hours=12)
+LATE = timedelta(minutes=30)
+
+
+def trigger(cron: str, tz: ZoneInfo) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=tz)
+
+
+def last_fire(
+    cron: str, tz: ZoneInfo, now: datetime, window: timedelta = timedelta(days=100)
+) -> datetime | None:
+    """The latest time at or before now that the schedule fires; None if not within window."""
+    cron_trigger = trigger(cron, tz)
+    found = None
+    candidate = cron_trigger.get_next_fire_time(None, now - window)
+    while candidate is not None and candidate <= now:
+        found = candidate
+        candidate = cron_trigger.get_next_fire_time(candidate, candidate + timedelta(seconds=1))
+    return found
+
+
+def due_now(job: str, fire: datetime, now: datetime) -> bool:
+    """Whether a fire time that has passed should still be acted on."""
+    return job.startswith("digest_") or now - fire <= GRACE
+
+
+async def _claim(session: AsyncSession, commune_id: int, job: str, key: str, now: datetime) -> bool:
+    try:
+        async with session.begin_nested():
+            session.add(JobRun(commune_id=commune_id, job=job, run_key=key, ran_at=now))
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def missing_hamlets(session: AsyncSession, commune_id: int, monday: object) -> list[Hamlet]:
+    """Hamlets of the commune without a weekly report for the week of monday."""
+    return list(
+        (
+            await session.scalars(
+                select(Hamlet)
+                .outerjoin(
+                    WeeklyReport,
+                    and_(WeeklyReport.hamlet_id == Hamlet.id, WeeklyReport.week_start == monday),
+                )
+                .where(Hamlet.commune_id == commune_id, WeeklyReport.id.is_(None))
+                .order_by(Hamlet.name)
+            )
+        ).all()
+    )
+
+
+async def run_job(
+    session: AsyncSession,
+    commune: Commune,
+    job: str,
+    fire: datetime,
+    now: datetime,
+    out_dir: Path,
+    default_language: str = "vi",
+) -> str:
+    """Do job for the occasion of fire (idempotent); a line saying what happened."""
+    tz = ZoneInfo(commune.timezone)
+    if job.startswith("digest_"):
+        kind = job.removeprefix("digest_")
+        period = last_complete(DIGEST_KINDS[kind], fire.astimezone(tz).date())
+        sent = await queue_digest(
+            session,
+            commune,
+            kind,
+            period,
+            now,
+            out_dir,
+            default_language,
+            late_note=now - fire > LATE,
+        )
+        return _digest_line(commune, kind, period, sent)
+    monday = week_start(fire.astimezone(tz).date())
+    if not await _claim(session, commune.id, job, monday.isoformat(), now):
+        return f"{commune.display_name}: {job} for the week of {monday:%d/%m} was done before."
+    missing = await missing_hamlets(session, commune.id, monday)
+    week = f"{monday:%d/%m} – {monday + timedelta(days=6):%d/%m/%Y}"
+    if job in REMINDERS:
+        count = await _remind(session, commune, missing, week)
+        return (
+            f"{commune.display_name}: reminded {count} chat(s) of "
+            f"{len(missing)} hamlet(s) without a report for {week}."
+        )
+    if job == "escalate":
+        targets = await digest_targets(session, commune.id, default_language)
+        for channel, chat_id, lang in targets:
+            key = "escalate.missing" if missing else "escalate.all_in"
+            text = t(
+                lang,
+                key,
+                week=week,
+                hamlets=", ".join(h.display_name for h in missing),
+                count=len(missing),
+            )
+            await enqueue(
+                session,
+                channel=channel,
+                chat_id=chat_id,
+                text=text,
+                purpose="escalation",
+                commune_id=commune.id,
+            )
+        return (
+            f"{commune.display_name}: told {len(targets)} officer chat(s) of "
+            f"{len(missing)} missing hamlet(s)."
+        )
+    raise ValueError(f"unknown job {job!r}")
+
+
+async def _remind(session: AsyncSession, commune: Commune, missing: list[Hamlet], week: str) -> int:
+    """Only the hamlet heads of hamlets still missing a report: those who can act on it."""
+    if not missing:
+        return 0
+    by_id = {h.id: h for h in missing}
+    rows = (
+        await session.execute(
+            select(Identity.channel, Identity.chat_id, Person.language, Person.hamlet_id)
+            .join(Person)
+            .where(
+                Person.hamlet_id.in_(list(by_id)),
+                Person.role == Role.HAMLET_HEAD,
+                Person.active.is_(True),
+                Identity.blocked_at.is_(None),
+            )
+            .order_by(Identity.id)
+        )
+    ).all()
+    for channel, chat_id, lang, hamlet_id in rows:
+        text = t(lang, "remind.text", week=week, hamlet=by_id[hamlet_id].display_name)
+        buttons = [
+            [{"label": t(lang, "menu.weekly_quiet"), "data": "m:weekly_quiet"}],
+            [{"label": t(lang, "menu.weekly"), "data": "m:weekly"}],
+        ]
+        await enqueue(
+            session,
+            channel=channel,
+            chat_id=chat_id,
+            text=text,
+            buttons=buttons,
+            purpose="reminder",
+            commune_id=commune.id,
+        )
+    return len(rows)
+
+
+def _digest_line(commune: Commune, kind: str, period: Period, sent: int | None) -> str:
+    if sent is None:
+        return f"{commune.display_name}: {kind} digest {period.label} was queued before."
+    if sent == 0:
+        return (
+            f"{commune.display_name}: {kind} digest {period.label} not queued: no officer "
+            "chat is linked yet (an invite, or /trucban in the duty group)."
+        )
+    return f"{commune.display_name}: {kind} digest {period.label} queued for {sent} chat(s)."
+
+
+async def run_due(
+    session: AsyncSession,
+    now: datetime,
+    out_dir: Path,
+    default_language: str = "vi",
+    jobs: tuple[str, ...] | None = None,
+) -> list[str]:
+    """Catch up: every enabled schedule whose latest fire time has passed and is still due."""
+    from storage.models import Schedule
+    from storage.schedules import ensure_defaults
+
+    await ensure_defaults(session)
+    lines = []
+    rows = (
+        await session.execute(
+            select(Schedule, Commune)
+            .join(Commune)
+            .where(Schedule.enabled.is_(True))
+            .order_by(Schedule.commune_id, Schedule.id)
+        )
+    ).all()
+    for schedule, commune in rows:
+        if jobs is not None and schedule.job not in jobs:
+            continue
+        fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now)
+        # Nothing is owed for times before the commune was set up (a new install).
+        if fire is not None and fire >= commune.created_at and due_now(schedule.job, fire, now):
+            lines.append(
+                await run_job(session, commune, schedule.job, fire, now, out_dir, default_language)
+            )
+    return lines

@@ -1,0 +1,200 @@
+"""APScheduler fires each commune's schedule; one worker at a time leads.
+
+On PostgreSQL the leader holds a session-level advisory lock on its own connection: if the
+process dies, PostgreSQL drops the connection and the lock, and another worker takes over
+at its next try. On SQLite there is one process, which always leads. When a worker becomes
+leader it catches up: whatever fell due while no one was running is done once, late.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from scheduler.jobs import last_fire, run_due, run_job, trigger
+from storage.models import Commune, Schedule
+from storage.schedules import ensure_defaults
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x62_69_6E_68  # "binh": the advisory lock of the scheduler leader
+
+
+class LeaderLock:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def hold(self) -> bool:
+        """True while this worker leads: takes the lock if free, checks it if held."""
+        if not self.shared:
+            return True
+        if self._conn is not None:
+            try:
+                await self._conn.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                log.warning("lost the scheduler leader's connection; trying again")
+                await self.release()
+        conn = await self.engine.connect()
+        try:
+            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+            await conn.commit()
+        except Exception:
+            await conn.close()
+            raise
+        if got:
+            self._conn = conn
+            return True
+        await conn.close()
+        return False
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            try:
+                await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                await self._conn.commit()
+            except Exception:
+                log.debug("could not unlock; dropping the connection instead", exc_info=True)
+            finally:
+                # Invalidated, not pooled: a pooled session would go on holding the lock.
+                await self._conn.invalidate()
+                await self._conn.close()
+                self._conn = None
+
+
+class SchedulerService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        out_dir: Path,
+        default_language: str = "vi",
+        *,
+        on_queued: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        check_seconds: float = 30,
+    ) -> None:
+        self.sessions = sessions
+        self.lock = LeaderLock(engine)
+        self.out_dir = out_dir
+        self.default_language = default_language
+        self.on_queued = on_queued
+        self.clock = clock
+        self.check_seconds = check_seconds
+        self.leading = False
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._crons: dict[str, str] = {}
+
+    async def start(self) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.check_seconds),
+            id="leader",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.lock.release()
+
+    async def tick(self) -> None:
+        """Lead if possible; the leader keeps its jobs in step with the schedules table."""
+        try:
+            leading = await self.lock.hold()
+        except Exception:
+            log.exception("could not reach the database for the scheduler lock")
+            leading = False
+        if leading and not self.leading:
+            log.info("this worker now runs the schedules")
+            self.leading = True
+            await self.catch_up()
+        elif not leading and self.leading:
+            self.leading = False
+            for job_id in list(self._crons):
+                self.scheduler.remove_job(job_id)
+            self._crons.clear()
+        if self.leading:
+            await self.sync()
+
+    async def catch_up(self) -> list[str]:
+        async with self.sessions() as session, session.begin():
+            lines = await run_due(session, self.clock(), self.out_dir, self.default_language)
+        for line in lines:
+            log.info("catch-up: %s", line)
+        self._queued()
+        return lines
+
+    async def sync(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await ensure_defaults(session)
+            rows = (
+                await session.execute(
+                    select(Schedule.commune_id, Schedule.job, Schedule.cron, Commune.timezone)
+                    .join(Commune)
+                    .where(Schedule.enabled.is_(True))
+                )
+            ).all()
+        wanted = {f"{c}:{job}": (c, job, cron, zone) for c, job, cron, zone in rows}
+        for job_id in set(self._crons) - set(wanted):
+            self.scheduler.remove_job(job_id)
+            del self._crons[job_id]
+        for job_id, (commune_id, job, cron, zone) in wanted.items():
+            if self._crons.get(job_id) == f"{cron}@{zone}":
+                continue
+            try:
+                cron_trigger = trigger(cron, ZoneInfo(zone))
+            except ValueError:
+                log.error(
+                    "schedule %s of commune %s is not a valid crontab: %r", job, commune_id, cron
+                )
+                continue
+            self.scheduler.add_job(
+                self.fire,
+                cron_trigger,
+                args=[commune_id, job],
+                id=job_id,
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+            self._crons[job_id] = f"{cron}@{zone}"
+
+    async def fire(self, commune_id: int, job: str) -> str | None:
+        if not self.leading:
+            return None
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            commune = await session.get(Commune, commune_id)
+            schedule = await session.scalar(
+                select(Schedule).where(Schedule.commune_id == commune_id, Schedule.job == job)
+            )
+            if commune is None or schedule is None:
+                return None
+            fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now) or now
+            line = await run_job(
+                session, commune, job, fire, now, self.out_dir, self.default_language
+            )
+        log.info("%s", line)
+        self._queued()
+        return line
+
+    def _queued(self) -> None:
+        if self.on_queued is not None:
+            self.on_queued()
