@@ -26,6 +26,7 @@ MENU_COMMANDS = (
     "criteria",
     "export",
     "trucban",
+    "lich",
 )
 OFFICER_COMMANDS = ("cases", "vuviec", "stats", "thongke", "criteria", "tieuchi", "export", "xuat")
 
@@ -65,6 +66,8 @@ async def handle_command(
         return await engine.handle(ctx, conv, _as_button(ctx, "m:language"))
     if command == "trucban":
         return [await link_duty_chat(ctx)]
+    if command in ("lich", "schedule"):
+        return [await schedule_command(ctx)]
     engine.pause(conv)
     return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]
 
@@ -92,3 +95,36 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
     duty.chat_id, duty.linked_by, duty.linked_at = ctx.event.chat_id, person.id, ctx.now
     assert person.commune is not None
     return Reply(ctx.t("duty.linked", commune=person.commune.display_name))
+
+
+async def schedule_command(ctx: Ctx) -> Reply:
+    """/lich lists the commune's schedule; /lich <job> <crontab> changes one (admins)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from storage.schedules import DEFAULTS, schedules_of, set_schedule
+
+    person = ctx.person
+    if person.role != Role.ADMIN or person.commune_id is None:
+        return Reply(ctx.t("schedule.only_admins"))
+    job, _, cron = ctx.event.args.strip().partition(" ")
+    if job:
+        if job not in DEFAULTS:
+            return Reply(ctx.t("schedule.unknown", jobs=", ".join(DEFAULTS)))
+        try:
+            CronTrigger.from_crontab(cron, timezone=ctx.tz)
+        except ValueError:
+            return Reply(ctx.t("schedule.bad_cron"))
+        await set_schedule(ctx.session, person.commune_id, job, cron)
+    rows = await schedules_of(ctx.session, person.commune_id)
+    if not rows:
+        from storage.schedules import ensure_defaults
+
+        await ensure_defaults(ctx.session)
+        rows = await schedules_of(ctx.session, person.commune_id)
+    lines = [ctx.t("schedule.title")]
+    lines += [
+        f"• {ctx.t('schedule.job.' + r.job)}: {r.cron}" + ("" if r.enabled else " (off)")
+        for r in rows
+    ]
+    lines.append(ctx.t("schedule.how"))
+    return Reply("\n".join(lines))

@@ -389,3 +389,29 @@ def test_failures_are_listed_by_a_command(cli_db, capsys):
     assert "failed: 1" in out and "…678 alert attempts=1 403 Forbidden" in out
     assert "12345678" not in out
     assert Path(cli_db).exists()
+
+
+async def test_an_admin_edits_the_schedule_in_chat(sessions, clock):
+    c = await make_commune(sessions)
+    from tests.helpers import Chat, make_router
+
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        chief = await admin.add_person(
+            session, commune=commune, full_name="Lê Minh Đức", role="admin"
+        )
+        await link(session, chief, "chief")
+    router = make_router(sessions, clock)
+    officer = Chat(router, "officer")
+    await officer.command("lich")
+    assert "Chỉ quản trị" in officer.text
+    chief_chat = Chat(router, "chief")
+    await chief_chat.command("lich", "remind 30 15 * * fri")
+    assert "nhắc báo cáo tuần: 30 15 * * fri" in chief_chat.text
+    await chief_chat.command("lich", "remind 99 99")
+    assert "chưa đúng dạng" in chief_chat.text
+    async with sessions() as session:
+        row = await session.scalar(
+            select(Schedule).where(Schedule.commune_id == c.id, Schedule.job == "remind")
+        )
+    assert row.cron == "30 15 * * fri"
