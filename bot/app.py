@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.console import Console, ConsoleSender
 from bot.settings import Settings
+from bot.zalo import ZaloClient, ZaloSender, ZaloTransport, serve_webhook
 from conversations.context import EngineConfig
 from conversations.engine import Engine
 from conversations.flows import all_flows
@@ -75,6 +76,7 @@ async def run_bot(
     tasks: list[asyncio.Task[object]] = []
     telegram_app = None
     schedules: SchedulerService | None = None
+    zalo = None
     try:
         if settings.telegram_bot_token:
             from bot.telegram import TelegramSender, build_application, set_commands
@@ -101,6 +103,8 @@ async def run_bot(
                 "Telegram channel running (%s)",
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
+        if settings.zalo_bot_token:
+            zalo = await start_zalo(settings, services, tasks)
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
         services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
         tasks.append(asyncio.create_task(services.dispatcher.run_forever()))
@@ -112,7 +116,7 @@ async def run_bot(
             on_queued=services.dispatcher.wake,
         )
         await schedules.start()
-        if console or not settings.telegram_bot_token:
+        if console or not (settings.telegram_bot_token or settings.zalo_bot_token):
             chat = Console(
                 services.sessions,
                 services.router,
@@ -129,9 +133,41 @@ async def run_bot(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if zalo is not None:
+            await zalo.close()
         if telegram_app is not None:
             if telegram_app.updater and telegram_app.updater.running:
                 await telegram_app.updater.stop()
             await telegram_app.stop()
             await telegram_app.shutdown()
         await services.db.dispose()
+
+
+async def start_zalo(
+    settings: Settings, services: Services, tasks: list[asyncio.Task[object]]
+) -> ZaloClient:
+    """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
+    client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
+    transport = ZaloTransport(client, services.router, settings.default_language)
+    services.dispatcher.senders[Channel.ZALO] = ZaloSender(
+        client, services.sessions, settings.default_language
+    )
+    services.dispatcher.limits[Channel.ZALO] = Limits(
+        settings.zalo_messages_per_second, settings.zalo_chat_interval_seconds, 20
+    )
+    if settings.zalo_webhook_url:
+        await serve_webhook(
+            transport,
+            settings.zalo_webhook_secret,
+            settings.webhook_listen,
+            settings.zalo_webhook_port,
+        )
+        await client.call(
+            "setWebhook",
+            {"url": settings.zalo_webhook_url, "secret_token": settings.zalo_webhook_secret},
+        )
+        log.info("Zalo channel running (webhook)")
+    else:
+        tasks.append(asyncio.create_task(transport.poll()))
+        log.info("Zalo channel running (long polling)")
+    return client

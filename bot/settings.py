@@ -35,6 +35,11 @@ class Settings(BaseSettings):
 
     zalo_bot_token: str = ""
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str = ""
+    zalo_webhook_secret: str = ""
+    zalo_webhook_port: int = Field(default=8445, ge=1, le=65535)
+    zalo_messages_per_second: float = Field(default=5.0, gt=0)
+    zalo_chat_interval_seconds: float = Field(default=1.0, ge=0)
 
     conversation_timeout_minutes: int = Field(default=30, ge=1)
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
@@ -81,10 +86,19 @@ class Settings(BaseSettings):
             raise ValueError("a bot token looks like <bot id>:<secret>")
         return value
 
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret(cls, value: str) -> str:
+        if value and not 8 <= len(value) <= 256:
+            raise ValueError("8 to 256 characters")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.telegram_webhook_url and not self.telegram_webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
+        if self.zalo_webhook_url and not self.zalo_webhook_secret:
+            raise ValueError("ZALO_WEBHOOK_SECRET is required when ZALO_WEBHOOK_URL is set")
         return self
 
     @property

@@ -79,5 +79,6 @@ class Ctx:
             buttons=rows,
             purpose=purpose,
             commune_id=commune_id,
+            now=self.now,
         )
         self.queued += 1

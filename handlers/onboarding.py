@@ -21,8 +21,7 @@ _LOOKS_LIKE_CODE = re.compile(r"^[0-9A-Za-z]{4}[\s-]?[0-9A-Za-z]{4}[\s-]?[0-9A-Z
 
 def looks_like_invite(text: str) -> bool:
     """A typed invite code (Zalo has no deep links): twelve letters and digits, maybe grouped."""
-    text = text.strip()
-    return bool(_LOOKS_LIKE_CODE.match(text)) and any(c.isdigit() for c in text)
+    return bool(_LOOKS_LIKE_CODE.match(text.strip()))
 
 
 def _limited(ctx: Ctx, conv: Conversation) -> bool:

@@ -78,7 +78,7 @@ class Router:
         duplicate = bool(event.update_key) and await seen_before(
             session, event.channel, str(event.update_key)
         )
-        identity = await identity_for(
+        identity, first_contact = await identity_for(
             session,
             channel=event.channel,
             user_id=event.user_id,
@@ -99,7 +99,13 @@ class Router:
         conv = await conversation_for(session, event.channel, event.chat_id)
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
+        event = _numbered_answer(conv, event)
+        ctx.event = event
         replies = await self._route(ctx, conv)
+        if first_contact and event.private and not event.command:
+            # Someone who never pressed Start (or who is on Zalo): say what this is first.
+            replies.insert(0, Reply(ctx.t("start.welcome_resident")))
+        conv.menu = last_menu(replies, conv.menu)
         conv.updated_at = ctx.now
         return replies, ctx.queued
 
@@ -130,3 +136,25 @@ def _normalised(event: Incoming) -> Incoming:
         head, _, args = text[1:].partition(" ")
         command, text = head.split("@")[0].lower() or None, None
     return replace(event, text=text, command=command, args=nfc(args or ""))
+
+
+def last_menu(replies: list[Reply], previous: list[list[str]]) -> list[list[str]]:
+    """The numbered choices of the last reply that has any: what a typed number answers."""
+    for reply in reversed(replies):
+        if reply.buttons:
+            if not reply.numbered:
+                return []
+            return [[b.label, b.data] for b in reply.flat_buttons() if not b.nav]
+    return previous if not replies else []
+
+
+def _numbered_answer(conv: Conversation, event: Incoming) -> Incoming:
+    """A bare number answers the last numbered menu, which may have come from the outbox
+    (a reminder, an alert, a question) rather than from the current step."""
+    text = (event.text or "").strip()
+    if not text.isdigit() or not conv.menu:
+        return event
+    index = int(text) - 1
+    if 0 <= index < len(conv.menu):
+        return replace(event, text=None, callback=conv.menu[index][1])
+    return event

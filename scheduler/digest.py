@@ -316,6 +316,7 @@ async def queue_digest(
             text=text,
             purpose="digest",
             commune_id=commune.id,
+            now=now,
         )
         row.media_kind, row.media_path = "photo", str(charts[lang])
     return len(targets)

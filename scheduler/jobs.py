@@ -110,7 +110,7 @@ async def run_job(
     missing = await missing_hamlets(session, commune.id, monday)
     week = f"{monday:%d/%m} – {monday + timedelta(days=6):%d/%m/%Y}"
     if job in REMINDERS:
-        count = await _remind(session, commune, missing, week)
+        count = await _remind(session, commune, missing, week, now)
         return (
             f"{commune.display_name}: reminded {count} chat(s) of "
             f"{len(missing)} hamlet(s) without a report for {week}."
@@ -133,6 +133,7 @@ async def run_job(
                 text=text,
                 purpose="escalation",
                 commune_id=commune.id,
+                now=now,
             )
         return (
             f"{commune.display_name}: told {len(targets)} officer chat(s) of "
@@ -141,7 +142,9 @@ async def run_job(
     raise ValueError(f"unknown job {job!r}")
 
 
-async def _remind(session: AsyncSession, commune: Commune, missing: list[Hamlet], week: str) -> int:
+async def _remind(
+    session: AsyncSession, commune: Commune, missing: list[Hamlet], week: str, now: datetime
+) -> int:
     """Only the hamlet heads of hamlets still missing a report: those who can act on it."""
     if not missing:
         return 0
@@ -173,6 +176,7 @@ async def _remind(session: AsyncSession, commune: Commune, missing: list[Hamlet]
             buttons=buttons,
             purpose="reminder",
             commune_id=commune.id,
+            now=now,
         )
     return len(rows)
 

@@ -377,6 +377,9 @@ class Conversation(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     history: Mapped[list[Any]] = mapped_column(default=list)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The numbered choices last shown here ([label, data]): on channels without buttons a
+    # typed number answers them, even when they came with an alert or a reminder.
+    menu: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = _now()
     # Wrong invite codes typed in this chat, counted per window, to stop guessing.
     failed_codes: Mapped[int] = mapped_column(Integer, default=0)

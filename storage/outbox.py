@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.types import utcnow
 
 
 async def enqueue(
@@ -18,7 +20,9 @@ async def enqueue(
     buttons: list[list[dict[str, Any]]] | None = None,
     purpose: str = "notice",
     commune_id: int | None = None,
+    now: datetime | None = None,
 ) -> OutboxMessage:
+    now = now or utcnow()
     message = OutboxMessage(
         channel=channel,
         chat_id=chat_id,
@@ -26,6 +30,8 @@ async def enqueue(
         buttons=buttons or [],
         purpose=purpose,
         commune_id=commune_id,
+        created_at=now,
+        not_before=now,
     )
     session.add(message)
     await session.flush()

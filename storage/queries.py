@@ -30,15 +30,15 @@ async def identity_for(
     chat_id: str,
     secret: bytes,
     language: str,
-) -> Identity:
-    """The chat account, created with a resident person on first contact."""
+) -> tuple[Identity, bool]:
+    """The chat account, created with a resident person on first contact (then True)."""
     identity = await session.scalar(
         select(Identity).where(Identity.channel == channel, Identity.external_id == user_id)
     )
     if identity is not None:
         if identity.blocked_at is not None:
             identity.blocked_at = None  # they wrote to us again: they unblocked the bot
-        return identity
+        return identity, False
     person = Person(role=Role.RESIDENT, language=language)
     session.add(person)
     await session.flush()
@@ -51,7 +51,7 @@ async def identity_for(
     )
     session.add(identity)
     await session.flush()
-    return identity
+    return identity, True
 
 
 async def conversation_for(session: AsyncSession, channel: str, chat_id: str) -> Conversation:

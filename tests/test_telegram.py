@@ -354,7 +354,7 @@ async def test_digest_with_its_chart_arrives_in_the_duty_chat_and_export_is_a_fi
         commune = await session.get(Commune, c.id)
         week = containing("week", date(2026, 11, 19))
         assert await queue_digest(session, commune, "weekly", week, clock(), tmp_path) == 1
-    outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)})
+    outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)}, clock=clock)
     await outbox.run_once()
     photos = bot.api.uploads(DUTY, "sendPhoto")
     assert len(photos) == 1 and photos[0]["photo"]["body"][:8] == b"\x89PNG\r\n\x1a\n"

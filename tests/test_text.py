@@ -118,3 +118,20 @@ def test_catalogues_have_correct_forms_and_a_missing_key_falls_back():
         assert all(unicodedata.is_normalized("NFC", str(x)) for x in texts), key
     assert t("en", "match.ambiguous") == t("vi", "match.ambiguous")
     assert t("vi", "menu.weekly_quiet") == "🕊 Tuần này bình yên"
+
+
+@pytest.mark.parametrize(
+    ("typed", "is_code"),
+    [
+        ("ABCD-EFGH-JKMN", True),
+        ("abcd efgh jkmn", True),
+        ("7K3F9QAB2XYZ", True),
+        ("xin chào", False),
+        ("ABCD-EFGH", False),
+        ("trom cap xe may", False),
+    ],
+)
+def test_typed_invite_codes_are_recognised(typed, is_code):
+    from handlers.onboarding import looks_like_invite
+
+    assert looks_like_invite(typed) is is_code

@@ -1,0 +1,239 @@
+"""Every flow on Zalo through the real httpx client against a loopback Zalo Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.zalo import ZaloClient, ZaloError, ZaloSender, ZaloTransport, serve_webhook
+from scheduler.dispatcher import Dispatcher
+from scheduler.limits import Limits, RateLimiter
+from storage import admin
+from storage.identity import pretty_invite
+from storage.models import Attachment, Commune, DutyChat, Incident, Person, WeeklyReport
+from tests import fake_zalo as zl
+from tests.fake_telegram import free_port
+from tests.fake_zalo import TOKEN, FakeZaloApi
+from tests.helpers import make_commune, make_router
+
+HEAD = "6ede9afa66b88fe6d6a9"
+
+
+class ZaloChat:
+    def __init__(self, api: FakeZaloApi, transport: ZaloTransport, user: str) -> None:
+        self.api, self.transport, self.user = api, transport, user
+        self.last: list[str] = []
+
+    async def send(self, update: dict[str, Any]) -> list[str]:
+        before = len(self.api.sent(self.user))
+        await self.transport.handle(update)
+        self.last = self.api.sent(self.user)[before:]
+        assert self.last, f"no answer to {update}"
+        return self.last
+
+    async def say(self, body: str) -> list[str]:
+        return await self.send(zl.text(self.user, body))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.last)
+
+    def number(self, label: str) -> str:
+        """The number a numbered menu gives label."""
+        for line in self.last[-1].splitlines():
+            head, _, rest = line.partition(". ")
+            if head.isdigit() and label.casefold() in rest.casefold():
+                return head
+        raise AssertionError(f"no choice {label!r} in {self.last[-1]!r}")
+
+    async def choose(self, label: str) -> list[str]:
+        return await self.say(self.number(label))
+
+
+@pytest.fixture
+async def zalo(sessions, clock):
+    api = FakeZaloApi()
+    await api.start()
+    client = ZaloClient(TOKEN, api.base_url)
+    transport = ZaloTransport(client, make_router(sessions, clock))
+    yield api, client, transport
+    await client.close()
+    await api.stop()
+
+
+async def _invite(sessions, person_id: int) -> str:
+    async with sessions() as session, session.begin():
+        invite = await admin.issue_invite(session, await session.get(Person, person_id), 14)
+    return pretty_invite(invite.code)
+
+
+async def test_a_hamlet_head_redeems_a_code_reports_a_quiet_week_and_an_incident(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    head = ZaloChat(api, transport, HEAD)
+    await head.say("Xin chào")
+    assert "mã mời" in head.text
+    await head.say((await _invite(sessions, c.head)).lower())  # typed, in lower case
+    assert "Nguyễn Văn Hùng" in head.text and "1. 🕊 Tuần này bình yên" in head.text
+    await head.say("1")
+    assert "1. ✅ Gửi: tuần này bình yên" in head.text and "Trả lời bằng số" in head.text
+    await head.say("1")
+    assert "Đã gửi báo cáo tuần" in head.text
+    await head.choose("Báo vụ việc")
+    await head.say("trom cap")
+    await head.choose("Vừa xong")
+    assert "Zalo chưa gửi được vị trí" in head.text and "Gửi vị trí" not in head.text
+    await head.say("Đầu hẻm 3, gần chợ")
+    await head.say("Mất trộm xe máy lúc nửa đêm")
+    await head.send(zl.image(HEAD, "https://photo.zdn.vn/abc.jpg"))
+    assert "Đã nhận 1 tệp" in head.text
+    await head.say("xong")
+    await head.choose("Bình thường")
+    await head.choose("Gửi")
+    assert "Đã gửi báo cáo vụ việc" in head.text
+    async with sessions() as session:
+        incident = await session.scalar(select(Incident))
+        photo = await session.scalar(select(Attachment))
+        report = await session.scalar(select(WeeklyReport))
+    assert incident.place_text == "Đầu hẻm 3, gần chợ" and incident.category == "theft"
+    assert (photo.channel, photo.file_id) == ("zalo", "https://photo.zdn.vn/abc.jpg")
+    assert report.quiet
+
+
+async def test_a_message_delivered_twice_stores_one_report(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    head = ZaloChat(api, transport, HEAD)
+    await head.say(await _invite(sessions, c.head))
+    await head.say("1")
+    again = zl.text(HEAD, "1", message_id="same-message")
+    await head.send(again)
+    await head.send(dict(again))  # the webhook delivered it again
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(WeeklyReport)) == 1
+
+
+async def test_stickers_and_unsupported_events_get_a_polite_answer(zalo, sessions):
+    api, _, transport = zalo
+    await make_commune(sessions, prefix="x-")
+    chat = ZaloChat(api, transport, "u-1")
+    await chat.send(zl.update("u-1", "message.sticker.received", sticker="abc"))
+    assert "chưa đọc được loại tin này" in chat.text
+    await chat.send(zl.update("u-1", "message.unsupported.received"))
+    assert "chưa đọc được loại tin này" in chat.text
+
+
+async def test_webhook_refuses_a_missing_or_wrong_secret_and_stores_nothing(zalo, sessions):
+    api, _, transport = zalo
+    await make_commune(sessions, prefix="x-")
+    port = free_port()
+    server = await serve_webhook(transport, "s3cret-zalo-token", "127.0.0.1", port)
+    body = zl.text("u-2", "xin chào")
+    try:
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}/zalo"
+            none = await http.post(url, json=body)
+            wrong = await http.post(url, json=body, headers={"X-Bot-Api-Secret-Token": "nope"})
+            async with sessions() as session:
+                stored = await session.scalar(select(func.count()).select_from(Person))
+            good = await http.post(
+                url,
+                json={"ok": True, "result": body},  # wrapped form
+                headers={"X-Bot-Api-Secret-Token": "s3cret-zalo-token"},
+            )
+    finally:
+        server.stop()
+    assert (none.status_code, wrong.status_code, good.status_code) == (403, 403, 200)
+    assert stored == 3  # only the commune's own people: the refused calls stored nothing
+    assert api.sent("u-2")
+
+
+async def test_long_polling_removes_the_webhook_and_takes_idle_timeouts_in_stride(zalo, sessions):
+    api, _, transport = zalo
+    await make_commune(sessions, prefix="x-")
+    api.webhook = "https://old.example/zalo"
+    poller = asyncio.create_task(transport.poll(seconds=1))
+    try:
+        await asyncio.sleep(1.2)  # at least one idle poll ends with 408
+        api.push(zl.text("u-3", "/start"))
+        for _ in range(100):
+            if api.sent("u-3"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        poller.cancel()
+    assert ("deleteWebhook", {}) in api.calls
+    assert "Bình Yên" in "Bình Yên" and "tin báo" in api.sent("u-3")[0]
+
+
+async def test_errors_with_http_200_are_errors(zalo):
+    api, client, _ = zalo
+    with pytest.raises(ZaloError) as caught:
+        await client.call("noSuchMethod")
+    assert caught.value.code == 404
+    bad = ZaloClient("0:wrong", api.base_url)
+    with pytest.raises(ZaloError) as caught:
+        await bad.call("getMe")
+    await bad.close()
+    assert caught.value.code == 401
+
+
+async def test_the_weekly_digest_reaches_officers_on_zalo_in_two_messages(
+    zalo, sessions, clock, tmp_path
+):
+    from scheduler.digest import queue_digest
+    from storage.periods import containing
+
+    api, client, _ = zalo
+    c = await make_commune(sessions, prefix="x-")
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        session.add(DutyChat(commune_id=c.id, channel="zalo", chat_id="officers-group"))
+        for n in range(70):  # enough hamlets for a long list of missing reports
+            await admin.add_hamlet(session, commune, f"Số {n} ven sông Đồng Nai")
+    clock.advance(days=4)
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        await queue_digest(
+            session, commune, "weekly", containing("week", date(2026, 11, 19)), clock(), tmp_path
+        )
+    vt_limits = {"zalo": RateLimiter(Limits(5, 1, 20), lambda: 0.0)}
+    dispatcher = Dispatcher(
+        sessions, {"zalo": ZaloSender(client, sessions)}, clock=clock, limiters=vt_limits
+    )
+    await dispatcher.run_once()
+    parts = api.sent("officers-group")
+    assert len(parts) == 2 and all(len(p) <= 2000 for p in parts)
+    assert parts[0].startswith("📊 BÁO CÁO TUẦN") and sum(map(len, parts)) > 2000
+    assert "Zalo chưa nhận được tệp" in parts[-1]
+
+
+async def test_an_officer_acknowledges_an_alert_on_zalo_by_number(zalo, sessions, clock):
+    api, client, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    officer = ZaloChat(api, transport, "officer-zalo")
+    await officer.say(await _invite(sessions, c.officer))
+    member = ZaloChat(api, transport, "member-zalo")
+    await member.say(await _invite(sessions, c.member))
+    for step in ("Báo vụ việc", "Cháy", "Vừa xong", "Tại Thôn"):
+        await member.choose(step)
+    await member.say("Cháy kho rơm")
+    await member.say("xong")
+    await member.choose("Khẩn cấp")
+    await member.choose("Gửi")
+    dispatcher = Dispatcher(
+        sessions,
+        {"zalo": ZaloSender(client, sessions)},
+        clock=clock,
+        limiters={"zalo": RateLimiter(Limits(5, 0, 20), lambda: 0.0)},
+    )
+    await dispatcher.run_once()
+    alert = api.sent("officer-zalo")[-1]
+    assert "VỤ VIỆC KHẨN" in alert and "1. ✋ Tiếp nhận" in alert
+    await officer.say("1")
+    assert "đã được Trần Quốc Tuấn tiếp nhận" in officer.text
