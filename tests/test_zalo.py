@@ -237,3 +237,42 @@ async def test_an_officer_acknowledges_an_alert_on_zalo_by_number(zalo, sessions
     assert "VỤ VIỆC KHẨN" in alert and "1. ✋ Tiếp nhận" in alert
     await officer.say("1")
     assert "đã được Trần Quốc Tuấn tiếp nhận" in officer.text
+
+
+async def test_tip_activity_voice_and_language_on_zalo(zalo, sessions):
+    from storage.models import Activity, Tip
+
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    member = ZaloChat(api, transport, "member-z")
+    await member.say(await _invite(sessions, c.member))
+    await member.choose("Báo hoạt động")
+    await member.say("tuan tra")  # a label without diacritics
+    await member.choose("Hôm qua")
+    await member.say("6")
+    await member.say("4")
+    await member.send(
+        zl.update("member-z", "message.voice.received", voice_url="https://voice.zdn.vn/v1.aac")
+    )
+    await member.say("xong")
+    assert "Số ca tuần tra: 6" in member.text
+    await member.choose("Gửi")
+    resident = ZaloChat(api, transport, "resident-z")
+    await resident.say("chao")
+    await resident.choose("Ngôn ngữ")
+    await resident.choose("English")
+    assert "Language changed to English" in resident.text
+    await resident.choose("Send a tip")
+    await resident.say("Gambling every night behind the market")
+    await resident.say("Behind the market")
+    await resident.say("done")
+    await resident.choose("Keep me anonymous")
+    await resident.choose("Send")
+    assert "Your case code: TB-" in resident.text
+    async with sessions() as session:
+        activity = await session.scalar(select(Activity))
+        tip = await session.scalar(select(Tip))
+        voice = await session.scalar(select(Attachment).where(Attachment.media_type == "voice"))
+    assert (activity.kind, activity.shifts, activity.people_count) == ("patrol", 6, 4)
+    assert voice.file_id == "https://voice.zdn.vn/v1.aac" and voice.record_kind == "activity"
+    assert tip.place_text == "Behind the market" and "resident-z" not in tip.reporter_key
