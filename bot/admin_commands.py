@@ -22,7 +22,7 @@ from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Role, TeamKind
 from storage.identity import pretty_invite
-from storage.models import Identity, Person, Team
+from storage.models import Commune, Identity, Person, Team
 from storage.types import utcnow
 
 
@@ -35,6 +35,13 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+async def _communes(session: AsyncSession, name: str | None) -> list[Commune]:
+    """The named commune, or every commune."""
+    if name:
+        return [await admin.find_commune(session, name)]
+    return list((await session.scalars(select(Commune).order_by(Commune.id))).all())
 
 
 def _fail(message: str) -> int:
@@ -102,10 +109,7 @@ async def commune_add(settings: Settings, args: argparse.Namespace) -> int:
 
 async def hamlet_add(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
-        try:
-            commune = await admin.find_commune(session, args.commune)
-        except admin.AdminError as exc:
-            return _fail(str(exc))
+        commune = await admin.find_commune(session, args.commune)
         hamlet = await admin.add_hamlet(session, commune, args.name, args.label, args.households)
         print(f"Created hamlet [{hamlet.id}] {hamlet.display_name} in {commune.display_name}.")
     return 0
@@ -113,10 +117,7 @@ async def hamlet_add(settings: Settings, args: argparse.Namespace) -> int:
 
 async def team_add(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
-        try:
-            commune = await admin.find_commune(session, args.commune)
-        except admin.AdminError as exc:
-            return _fail(str(exc))
+        commune = await admin.find_commune(session, args.commune)
         hamlet = admin.find_hamlet(commune, args.hamlet)
         if hamlet is None:
             return _fail(f"no hamlet {args.hamlet!r} in {commune.display_name}")
@@ -164,10 +165,7 @@ async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror}")
     async with _session(settings) as session:
-        try:
-            commune = await admin.find_commune(session, args.commune)
-        except admin.AdminError as exc:
-            return _fail(str(exc))
+        commune = await admin.find_commune(session, args.commune)
         result = admin.parse_roster(commune, raw, set(available_languages()))
         if result.errors:
             print(
@@ -201,10 +199,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             if missing:
                 return _fail(f"no person with id {', '.join(map(str, sorted(missing)))}")
         else:
-            try:
-                commune = await admin.find_commune(session, args.commune)
-            except admin.AdminError as exc:
-                return _fail(str(exc))
+            commune = await admin.find_commune(session, args.commune)
             linked = select(Identity.person_id)
             people = list(
                 (
@@ -243,10 +238,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     if language not in available_languages():
         return _fail(f"no catalogue for language {language!r}")
     async with _session(settings) as session:
-        try:
-            commune = await admin.find_commune(session, args.commune)
-        except admin.AdminError as exc:
-            return _fail(str(exc))
+        commune = await admin.find_commune(session, args.commune)
         now = utcnow()
         tz = ZoneInfo(commune.timezone)
         period = containing(args.period, args.date or now.astimezone(tz).date())
@@ -263,17 +255,10 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 async def digest(settings: Settings, args: argparse.Namespace) -> int:
     """Queue a digest; the running bot's outbox sends it (once, however often this runs)."""
     from scheduler.digest import DIGEST_KINDS, queue_digest
-    from storage.models import Commune
     from storage.periods import last_complete
 
     async with _session(settings) as session:
-        if args.commune:
-            try:
-                communes = [await admin.find_commune(session, args.commune)]
-            except admin.AdminError as exc:
-                return _fail(str(exc))
-        else:
-            communes = list((await session.scalars(select(Commune).order_by(Commune.id))).all())
+        communes = await _communes(session, args.commune)
         now = utcnow()
         for commune in communes:
             tz = ZoneInfo(commune.timezone)
@@ -302,17 +287,10 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
 async def remind(settings: Settings, args: argparse.Namespace) -> int:
     """This week's reminder now, to the hamlets still missing a report (once per week)."""
     from scheduler.jobs import run_job
-    from storage.models import Commune
 
     job = "remind_again" if args.again else "remind"
     async with _session(settings) as session:
-        if args.commune:
-            try:
-                communes = [await admin.find_commune(session, args.commune)]
-            except admin.AdminError as exc:
-                return _fail(str(exc))
-        else:
-            communes = list((await session.scalars(select(Commune).order_by(Commune.id))).all())
+        communes = await _communes(session, args.commune)
         now = utcnow()
         for commune in communes:
             print(
@@ -331,7 +309,6 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
 
 async def schedule(settings: Settings, args: argparse.Namespace) -> int:
     from scheduler.jobs import trigger
-    from storage.models import Commune
     from storage.schedules import ensure_defaults, schedules_of, set_schedule
 
     async with _session(settings) as session:

@@ -154,8 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         "schedule": admin_commands.schedule,
         "outbox": admin_commands.outbox,
     }[args.command]
+    from storage.admin import AdminError
+
     try:
         return asyncio.run(handler(settings, args))
+    except AdminError as exc:  # a name that matches nothing, a rule the data does not allow
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import weakref
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.chatlocks import ChatLocks
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.commands import MENU_COMMANDS
 from handlers.router import Router
@@ -50,17 +50,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: weakref.WeakValueDictionary[object, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks = ChatLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         key = chat.id if chat else None
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        async with self._locks(key):
             await coroutine
 
     async def initialize(self) -> None:

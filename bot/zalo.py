@@ -7,7 +7,6 @@ import asyncio
 import hmac
 import json
 import logging
-import weakref
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
+from bot.chatlocks import ChatLocks
 from bot.rendering import numbered_text
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.router import Router, last_menu
@@ -120,17 +120,14 @@ class ZaloTransport:
         self.client = client
         self.router = router
         self.language = language
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks = ChatLocks()
 
     async def handle(self, raw: dict[str, Any]) -> None:
         """One update: handled in order within its chat, every reply sent."""
         event = to_event(raw)
         if event is None:
             return
-        lock = self._locks.get(event.chat_id)
-        if lock is None:
-            lock = self._locks[event.chat_id] = asyncio.Lock()
-        async with lock:
+        async with self._locks(event.chat_id):
             for reply in await self.router.handle(event):
                 await self.send_reply(reply.chat_id or event.chat_id, reply)
 

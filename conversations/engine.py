@@ -202,7 +202,8 @@ class Engine:
                 from conversations.events import MediaIn
 
                 media = MediaIn(**held["media"]) if held.get("media") else None
-                location = tuple(held["location"]) if held.get("location") else None
+                place = held.get("location")
+                location = (float(place[0]), float(place[1])) if place else None
                 event = Incoming(
                     ctx.event.channel,
                     ctx.event.chat_id,
@@ -210,7 +211,7 @@ class Engine:
                     text=held.get("text"),
                     media=media,
                     location=location,
-                )  # type: ignore[arg-type]
+                )
                 return await self.handle(ctx, conv, event)
             return [self.prompt(ctx, conv)]
         if action == "discard":
@@ -348,7 +349,7 @@ class Engine:
         if event.media is None:
             target = step.append_text_to or ""
             previous = data.get(target) if isinstance(data.get(target), str) else ""
-            data[target] = f"{previous}\n{event.text.strip()}".strip()  # type: ignore[union-attr]
+            data[target] = f"{previous}\n{(event.text or '').strip()}".strip()
             conv.data = data
             return [Reply(ctx.t("media.text_added")), self.prompt(ctx, conv)]
         items = list(data.get(step.key) or [])

@@ -95,7 +95,7 @@ class Router:
             identity=identity,
             config=self.config,
             now=now,
-        )  # type: ignore[arg-type]
+        )
         conv = await conversation_for(session, event.channel, event.chat_id)
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0

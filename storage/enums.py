@@ -67,6 +67,21 @@ class ActivityKind(StrEnum):
     OTHER = "other"
 
 
+# Every figure column of Activity, in the order they are asked.
+FIGURES = (
+    "shifts",
+    "people_count",
+    "sessions",
+    "attendees",
+    "cases",
+    "cases_successful",
+    "participants",
+    "persons_helped",
+    "households_total",
+    "households_signed",
+    "models_active",
+    "models_new",
+)
 # The figures each activity type records (columns of Activity).
 ACTIVITY_FIGURES: dict[ActivityKind, tuple[str, ...]] = {
     ActivityKind.PATROL: ("shifts", "people_count"),

@@ -259,6 +259,7 @@ async def _summary(
     reporting = await compliance(session, commune.id, period, tz, until=now)
     _, open_total = await open_cases(session, commune.id, limit=1)
     total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
+    total_change = change(total, before)
     rows: list[list[Any]] = [
         [tr("export.summary_title", commune=commune.display_name)],
         [tr("export.summary_period", period=period.label)],
@@ -283,8 +284,8 @@ async def _summary(
             tr("export.total"),
             total,
             before,
-            "" if change(total, before) is None else change(total, before) / 100,
-        ],  # type: ignore[operator]
+            "" if total_change is None else total_change / 100,
+        ],
         [],
         [tr("export.section_flags")],
         [tr("criteria.serious_crime"), found.serious_crimes],

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
+from storage.enums import FIGURES, OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
 from storage.models import Activity, Hamlet, Incident, Tip, WeeklyReport
 from storage.periods import Period
 from storage.reports import week_due
@@ -117,16 +117,10 @@ async def flags(
     return Flags(int(serious), int(mass), int(disputes))
 
 
-FIGURE_COLUMNS = (
-    "shifts",
-    "people_count",
-    "sessions",
-    "attendees",
-    "cases",
-    "cases_successful",
-    "participants",
-    "persons_helped",
-    "models_new",
+# Figures that add up over a period; households signed and models active are states, read
+# as the latest known value instead (see standings).
+FIGURE_COLUMNS = tuple(
+    f for f in FIGURES if f not in ("households_total", "households_signed", "models_active")
 )
 
 

@@ -15,23 +15,8 @@ from conversations.flows.common import (
     show_when,
     text_of,
 )
-from storage.enums import ACTIVITY_FIGURES, ActivityKind
+from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
 from storage.reports import add_activity
-
-FIGURES = (
-    "shifts",
-    "people_count",
-    "sessions",
-    "attendees",
-    "cases",
-    "cases_successful",
-    "participants",
-    "persons_helped",
-    "households_total",
-    "households_signed",
-    "models_active",
-    "models_new",
-)
 
 
 def _needs(figure: str):
