@@ -76,8 +76,7 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         commune = await seed_demo(session)
         print(
-            f"Seeded {commune.display_name} with {len(commune.hamlets)} hamlets. "
-            "'binhyen list' shows it; 'binhyen run' opens a chat."
+            f"Seeded {commune.display_name}. 'binhyen list' shows it; 'binhyen run' opens a chat."
         )
     return 0
 

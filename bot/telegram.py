@@ -28,7 +28,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chatlocks import ChatLocks
 from conversations.events import Button, Incoming, MediaIn, Reply
@@ -189,15 +189,20 @@ class TelegramSender:
             raise DeliveryError(f"network: {exc}") from exc
 
 
-def build_application(token: str, base_url: str, router: Router) -> Application:
+def build_application(
+    token: str, base_url: str, router: Router, request: BaseRequest | None = None
+) -> Application:
+    """The bot; request replaces the HTTP client (benchmarks pass one that stays offline)."""
     base = base_url.rstrip("/")
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(read_timeout=40))
+        .request(
+            request or HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15)
+        )
+        .get_updates_request(request or HTTPXRequest(read_timeout=40))
         .concurrent_updates(PerChatUpdateProcessor(256))
         .build()
     )

@@ -14,6 +14,7 @@ from storage.enums import COMMUNE_ROLES, RecordKind, Status
 from storage.models import (
     Attachment,
     Conversation,
+    Identity,
     Incident,
     Person,
     StatusChange,
@@ -225,7 +226,10 @@ class CaseActions:
         if chosen is None:
             return Reply(ctx.t("alert.not_yours"))
         record.assignee_id = chosen.id
-        for identity in chosen.identities:
+        chats = (
+            await ctx.session.scalars(select(Identity).where(Identity.person_id == chosen.id))
+        ).all()
+        for identity in chats:
             if identity.blocked_at is None and chosen.id != ctx.person.id:
                 await ctx.notify(
                     identity.channel,

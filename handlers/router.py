@@ -6,6 +6,8 @@ written together, so that a crash leaves either all of them or none.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +27,7 @@ from locales import t
 from locales.text import nfc
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import conversation_for, identity_for, load_person, seen_before
+from storage.queries import conversation_for, identity_for, seen_before
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,19 @@ class Router:
         self.config = config
         self.on_queued = on_queued
         self.clock = clock
+        # SQLite has one writer: waiting here in turn is far cheaper than its busy-retry loop.
+        bind = sessions.kw.get("bind")
+        self._one_writer = (
+            asyncio.Lock()
+            if bind is not None and bind.dialect.name == "sqlite"
+            else contextlib.nullcontext()
+        )
 
     async def handle(self, event: Incoming) -> list[Reply]:
         event = _normalised(event)
         for attempt in range(3):
             try:
-                async with self.sessions() as session, session.begin():
+                async with self._one_writer, self.sessions() as session, session.begin():
                     replies, queued = await self._handle(session, event)
                 if queued and self.on_queued:
                     self.on_queued()
@@ -86,7 +95,7 @@ class Router:
             secret=self.config.secret,
             language=self.config.default_language,
         )
-        person = await load_person(session, identity.person_id)
+        person = identity.person
         now = self.clock()
         ctx = Ctx(
             session=session,

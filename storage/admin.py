@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from locales.text import canonical, nfc, strip_diacritics
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
@@ -88,11 +89,12 @@ async def add_hamlet(
 
 
 async def find_commune(session: AsyncSession, name_or_id: str) -> Commune:
+    with_hamlets = selectinload(Commune.hamlets)
     if name_or_id.isdigit():
-        commune = await session.get(Commune, int(name_or_id))
+        commune = await session.get(Commune, int(name_or_id), options=[with_hamlets])
     else:
         wanted = canonical(name_or_id)
-        rows = (await session.scalars(select(Commune))).all()
+        rows = (await session.scalars(select(Commune).options(with_hamlets))).all()
         matches = [c for c in rows if canonical(c.name) == wanted]
         if not matches:
             stripped = strip_diacritics(name_or_id)
@@ -321,7 +323,11 @@ async def import_roster(session: AsyncSession, commune: Commune, result: RosterR
 async def describe(session: AsyncSession) -> list[str]:
     """Every commune with its hamlets, teams and people, as lines of text."""
     lines: list[str] = []
-    communes = (await session.scalars(select(Commune).order_by(Commune.id))).all()
+    communes = (
+        await session.scalars(
+            select(Commune).options(selectinload(Commune.hamlets)).order_by(Commune.id)
+        )
+    ).all()
     if not communes:
         return ["No commune yet. 'binhyen demo' seeds one; 'binhyen commune add' creates one."]
     for commune in communes:

@@ -82,8 +82,9 @@ class Commune(Base):
     created_at: Mapped[datetime] = _now()
 
     province: Mapped[Province] = relationship(lazy="joined")
+    # Loaded only when asked for (selectinload): a person's every update touches the commune.
     hamlets: Mapped[list[Hamlet]] = relationship(
-        back_populates="commune", order_by="Hamlet.name", lazy="selectin"
+        back_populates="commune", order_by="Hamlet.name", lazy="raise"
     )
 
     @property
@@ -143,7 +144,7 @@ class Person(Base):
 
     hamlet: Mapped[Hamlet | None] = relationship(lazy="joined")
     commune: Mapped[Commune | None] = relationship(lazy="joined")
-    identities: Mapped[list[Identity]] = relationship(back_populates="person", lazy="selectin")
+    identities: Mapped[list[Identity]] = relationship(back_populates="person", lazy="raise")
 
 
 class Identity(Base):

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.enums import Role
 from storage.identity import pseudonym
 from storage.models import Conversation, Identity, Person, ProcessedUpdate
+from storage.types import utcnow
 
 
 async def seen_before(session: AsyncSession, channel: str, update_key: str) -> bool:
-    """Record an update id; True when it was recorded already (a repeated delivery)."""
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(channel=channel, update_key=update_key))
-            await session.flush()
-    except IntegrityError:
-        return True
-    return False
+    """Record an update id; True when it was recorded already (a repeated delivery).
+
+    One statement, INSERT … ON CONFLICT DO NOTHING, on both databases: no savepoint."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(ProcessedUpdate)
+        .values(channel=channel, update_key=update_key, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+    )
+    return result.rowcount == 0
 
 
 async def identity_for(
@@ -33,7 +38,9 @@ async def identity_for(
 ) -> tuple[Identity, bool]:
     """The chat account, created with a resident person on first contact (then True)."""
     identity = await session.scalar(
-        select(Identity).where(Identity.channel == channel, Identity.external_id == user_id)
+        select(Identity)
+        .options(joinedload(Identity.person))  # the person comes along: one round trip
+        .where(Identity.channel == channel, Identity.external_id == user_id)
     )
     if identity is not None:
         if identity.blocked_at is not None:
@@ -43,7 +50,7 @@ async def identity_for(
     session.add(person)
     await session.flush()
     identity = Identity(
-        person_id=person.id,
+        person=person,
         channel=channel,
         external_id=user_id,
         chat_id=chat_id,

@@ -407,3 +407,23 @@ async def meetings_by_hamlet(
         select(both.c.hamlet_id, func.sum(both.c.n)).group_by(both.c.hamlet_id)
     )
     return {h: int(n) for h, n in rows.all()}
+
+
+async def province_incidents(
+    session: AsyncSession, province_id: int, period: Period, tz: ZoneInfo
+) -> list[tuple[int, str, int]]:
+    """(commune id, category, count) for every commune of a province in a period."""
+    from storage.models import Commune
+
+    start, end = period.utc(tz)
+    rows = await session.execute(
+        select(Incident.commune_id, Incident.category, func.count())
+        .join(Commune, Commune.id == Incident.commune_id)
+        .where(
+            Commune.province_id == province_id,
+            Incident.occurred_at >= start,
+            Incident.occurred_at < end,
+        )
+        .group_by(Incident.commune_id, Incident.category)
+    )
+    return [(int(c), str(k), int(n)) for c, k, n in rows.all()]
