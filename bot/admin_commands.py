@@ -125,6 +125,21 @@ async def team_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def person(settings: Settings, args: argparse.Namespace) -> int:
+    if args.sub == "show":
+        from storage.privacy import stored_about
+
+        async with _session(settings) as session:
+            lines = await stored_about(session, args.id, with_tips=False)
+        if not lines:
+            return _fail(f"no person with id {args.id}")
+        for what, value in lines:
+            print(f"{what:<24} {value}")
+        print("(Whether this person sent tips is not shown: only they can see it, with /dulieu.)")
+        return 0
+    return await person_add(settings, args)
+
+
 async def person_add(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
         try:

@@ -114,6 +114,7 @@ async def run_bot(
             settings.data_dir / "digests",
             settings.default_language,
             on_queued=services.dispatcher.wake,
+            retention_days=settings.tip_retention_days,
         )
         await schedules.start()
         if console or not (settings.telegram_bot_token or settings.zalo_bot_token):

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p_add.add_argument("--title", help="ông, bà, anh or chị")
     p_add.add_argument("--language", default=None)
     p_add.add_argument("name")
+    p_show = person.add_parser("show", help="everything stored about a person")
+    p_show.add_argument("id", type=int)
 
     roster = sub.add_parser("roster", help="rosters").add_subparsers(dest="sub", required=True)
     r_imp = roster.add_parser("import", help="import people from a UTF-8 CSV file")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "commune": admin_commands.commune_add,
         "hamlet": admin_commands.hamlet_add,
         "team": admin_commands.team_add,
-        "person": admin_commands.person_add,
+        "person": admin_commands.person,
         "roster": admin_commands.roster_import,
         "invite": admin_commands.invite,
         "export": admin_commands.export,

@@ -25,6 +25,7 @@ from storage.periods import containing
 from storage.rollups import open_cases
 
 PAGE = 5
+SAFE_FOR_TIPS = ("photo", "voice")
 PERIOD_WORDS = {
     "tuan": "week",
     "week": "week",
@@ -199,6 +200,13 @@ class CaseActions:
             buttons.append([Button(ctx.t("case.close"), f"a:close:{code}")])
         buttons.append([Button(ctx.t("case.back_to_queue"), "a:cases:0")])
         same_channel = [(m, f) for m, f, channel in files if channel == ctx.event.channel]
+        if kind == "t":
+            # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
+            # video may carry metadata (a GPS position, a phone model) naming the tipster.
+            withheld = [m for m, _ in same_channel if m not in SAFE_FOR_TIPS]
+            same_channel = [(m, f) for m, f in same_channel if m in SAFE_FOR_TIPS]
+            if withheld:
+                lines.append(ctx.t("case.withheld", count=len(withheld)))
         return [Reply("\n".join(lines), buttons, numbered=True, media=same_channel[:10])]
 
     async def assign(

@@ -27,6 +27,7 @@ MENU_COMMANDS = (
     "export",
     "trucban",
     "lich",
+    "dulieu",
 )
 OFFICER_COMMANDS = ("cases", "vuviec", "stats", "thongke", "criteria", "tieuchi", "export", "xuat")
 
@@ -68,6 +69,12 @@ async def handle_command(
         return [await link_duty_chat(ctx)]
     if command in ("lich", "schedule"):
         return [await schedule_command(ctx)]
+    if command in ("dulieu", "mydata"):
+        from storage.privacy import stored_about
+
+        lines = await stored_about(ctx.session, ctx.person.id, with_tips=True)
+        body = "\n".join(f"• {ctx.t('data.' + k.replace(' ', '_'))}: {v}" for k, v in lines)
+        return [Reply(ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention"))]
     engine.pause(conv)
     return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]
 

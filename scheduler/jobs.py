@@ -22,6 +22,7 @@ from storage.enums import Role
 from storage.models import Commune, Hamlet, Identity, JobRun, Person, WeeklyReport
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
+from storage.privacy import purge_closed_tips
 from storage.reports import week_start
 
 REMINDERS = ("remind", "remind_again")
@@ -87,9 +88,16 @@ async def run_job(
     now: datetime,
     out_dir: Path,
     default_language: str = "vi",
+    retention_days: int = 365,
 ) -> str:
     """Do job for the occasion of fire (idempotent); a line saying what happened."""
     tz = ZoneInfo(commune.timezone)
+    if job == "purge":
+        purged = await purge_closed_tips(session, now, retention_days, commune.id)
+        return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
+    if job == "purge":
+        purged = await purge_closed_tips(session, now, retention_days, commune.id)
+        return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
     if job.startswith("digest_"):
         kind = job.removeprefix("digest_")
         period = last_complete(DIGEST_KINDS[kind], fire.astimezone(tz).date())
@@ -198,6 +206,7 @@ async def run_due(
     out_dir: Path,
     default_language: str = "vi",
     jobs: tuple[str, ...] | None = None,
+    retention_days: int = 365,
 ) -> list[str]:
     """Catch up: every enabled schedule whose latest fire time has passed and is still due."""
     from storage.models import Schedule
@@ -220,6 +229,15 @@ async def run_due(
         # Nothing is owed for times before the commune was set up (a new install).
         if fire is not None and fire >= commune.created_at and due_now(schedule.job, fire, now):
             lines.append(
-                await run_job(session, commune, schedule.job, fire, now, out_dir, default_language)
+                await run_job(
+                    session,
+                    commune,
+                    schedule.job,
+                    fire,
+                    now,
+                    out_dir,
+                    default_language,
+                    retention_days,
+                )
             )
     return lines

@@ -86,7 +86,9 @@ class SchedulerService:
         on_queued: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         check_seconds: float = 30,
+        retention_days: int = 365,
     ) -> None:
+        self.retention_days = retention_days
         self.sessions = sessions
         self.lock = LeaderLock(engine)
         self.out_dir = out_dir
@@ -135,7 +137,13 @@ class SchedulerService:
 
     async def catch_up(self) -> list[str]:
         async with self.sessions() as session, session.begin():
-            lines = await run_due(session, self.clock(), self.out_dir, self.default_language)
+            lines = await run_due(
+                session,
+                self.clock(),
+                self.out_dir,
+                self.default_language,
+                retention_days=self.retention_days,
+            )
         for line in lines:
             log.info("catch-up: %s", line)
         self._queued()
@@ -189,7 +197,14 @@ class SchedulerService:
                 return None
             fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now) or now
             line = await run_job(
-                session, commune, job, fire, now, self.out_dir, self.default_language
+                session,
+                commune,
+                job,
+                fire,
+                now,
+                self.out_dir,
+                self.default_language,
+                self.retention_days,
             )
         log.info("%s", line)
         self._queued()

@@ -48,7 +48,13 @@ async def _record(
     session.add(record)
     await session.flush()
     session.add(
-        StatusChange(record_kind=kind, record_id=record.id, status=Status.NEW, actor_id=actor_id)
+        StatusChange(
+            record_kind=kind,
+            record_id=record.id,
+            status=Status.NEW,
+            actor_id=actor_id,
+            created_at=getattr(record, "received_at", None) or utcnow(),
+        )
     )
     for m in media:
         session.add(

@@ -15,6 +15,7 @@ DEFAULTS: dict[str, str] = {
     "digest_weekly": "0 7 * * mon",
     "digest_monthly": "0 7 1 * *",
     "digest_quarterly": "0 7 1 1,4,7,10 *",
+    "purge": "0 3 * * *",  # closed tips past their retention, nightly
 }
 
 

@@ -103,3 +103,13 @@ class Clock:
 def clock() -> Clock:
     # A Thursday evening in Vietnam: 2026-11-19 12:00 UTC is 19:00 in Asia/Ho_Chi_Minh.
     return Clock(datetime(2026, 11, 19, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    from tests.test_fuzz import _world
+
+    w = _world(tmp_path_factory)
+    yield w
+    w.loop.run_until_complete(w.engine.dispose())
+    w.loop.close()

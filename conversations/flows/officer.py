@@ -56,7 +56,12 @@ async def set_status(
     record.status = status
     ctx.session.add(
         StatusChange(
-            record_kind=kind, record_id=record.id, status=status, actor_id=ctx.person.id, note=note
+            record_kind=kind,
+            record_id=record.id,
+            status=status,
+            actor_id=ctx.person.id,
+            created_at=ctx.now,
+            note=note,
         )
     )
     key = {Status.ACKNOWLEDGED: "case.told_acknowledged", Status.CLOSED: "case.told_closed"}.get(
@@ -97,6 +102,7 @@ async def _submit_note(ctx: Ctx, data: Data) -> str:
             record_id=record.id,
             status=record.status,
             actor_id=ctx.person.id,
+            created_at=ctx.now,
             note=data["note"],
         )
     )

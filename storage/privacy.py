@@ -1,0 +1,104 @@
+"""Personal data: what is stored about a person, and purging closed tips after a time
+(Decree 13/2023/NĐ-CP: collect what the report needs, keep it for a stated time)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.enums import RecordKind, Status
+from storage.models import (
+    Activity,
+    Attachment,
+    Conversation,
+    Identity,
+    Incident,
+    Invite,
+    OutboxMessage,
+    Person,
+    StatusChange,
+    Tip,
+    WeeklyReport,
+)
+
+
+async def purge_closed_tips(
+    session: AsyncSession, now: datetime, days: int, commune_id: int | None = None
+) -> int:
+    """Delete tips closed more than days ago, with their messages, files and history."""
+    closed_before = now - timedelta(days=days)
+    last_closed = (
+        select(StatusChange.record_id)
+        .where(StatusChange.record_kind == RecordKind.TIP, StatusChange.status == Status.CLOSED)
+        .group_by(StatusChange.record_id)
+        .having(func.max(StatusChange.created_at) < closed_before)
+    )
+    query = select(Tip.id).where(Tip.status == Status.CLOSED, Tip.id.in_(last_closed))
+    if commune_id is not None:
+        query = query.where(Tip.commune_id == commune_id)
+    ids = list((await session.scalars(query)).all())
+    if not ids:
+        return 0
+    for model in (Attachment, StatusChange):
+        await session.execute(
+            delete(model).where(model.record_kind == RecordKind.TIP, model.record_id.in_(ids))
+        )
+    await session.execute(delete(Tip).where(Tip.id.in_(ids)))  # messages go by cascade
+    return len(ids)
+
+
+async def stored_about(
+    session: AsyncSession, person_id: int, *, with_tips: bool
+) -> list[tuple[str, str]]:
+    """(what, value) lines of everything kept about a person. Tips are counted only for the
+    person themselves (with_tips): nobody else may learn that they sent one."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return []
+    lines = [
+        ("name", person.full_name or "–"),
+        ("role", person.role),
+        ("phone", person.phone or "–"),
+        ("language", person.language),
+        ("since", f"{person.created_at:%Y-%m-%d}"),
+    ]
+    identities = (
+        await session.scalars(select(Identity).where(Identity.person_id == person_id))
+    ).all()
+    for identity in identities:
+        blocked = " (blocked the bot)" if identity.blocked_at else ""
+        lines.append(("chat account", f"{identity.channel} {identity.external_id}{blocked}"))
+    for label, model in (
+        ("incident reports", Incident),
+        ("activity reports", Activity),
+        ("weekly reports", WeeklyReport),
+    ):
+        count = await session.scalar(
+            select(func.count()).select_from(model).where(model.reporter_id == person_id)
+        )
+        lines.append((label, str(count)))
+    invites = await session.scalar(
+        select(func.count()).select_from(Invite).where(Invite.person_id == person_id)
+    )
+    lines.append(("invites", str(invites)))
+    chats = [i.chat_id for i in identities]
+    if chats:
+        drafts = await session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.chat_id.in_(chats), Conversation.flow.is_not(None))
+        )
+        queued = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.chat_id.in_(chats))
+        )
+        lines += [("reports in progress", str(drafts)), ("messages sent or queued", str(queued))]
+    if with_tips:
+        keys = [i.pseudonym for i in identities]
+        tips = (await session.scalars(select(Tip).where(Tip.reporter_key.in_(keys)))).all()
+        lines += [
+            ("tip", f"{tip.case_code} {tip.status}, contact left: {'yes' if tip.contact else 'no'}")
+            for tip in tips
+        ]
+    return lines

@@ -1,0 +1,110 @@
+"""Personal data: retention of closed tips, what is stored about a person, tip files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.cli import main
+from conversations.events import MediaIn
+from storage.models import Attachment, StatusChange, Tip, TipMessage
+from storage.privacy import purge_closed_tips
+from tests.helpers import Chat, make_commune, make_router
+
+
+async def _tip(router, chat_id: str, media: list[MediaIn] = ()) -> str:
+    tipster = Chat(router, chat_id)
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    await tipster.say("Có người lạ dò xét nhà vắng chủ")
+    await tipster.tap("Bỏ qua")
+    for item in media:
+        await tipster.send(media=item)
+    await tipster.tap("Xong" if media else "Không có ảnh")
+    await tipster.tap("Giữ bí mật")
+    await tipster.tap("Gửi")
+    return tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+
+
+async def test_closed_tips_are_purged_after_the_retention_time(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    old = await _tip(router, "t-1", [MediaIn("photo", "ph-1", 1000)])
+    await _tip(router, "t-2")  # open: kept however old
+    officer = Chat(router, "officer")
+    async with sessions() as session:
+        old_id = await session.scalar(select(Tip.id).where(Tip.case_code == old))
+    await officer.send(callback=f"a:close:t:{old_id}")
+    await officer.say("Đã xác minh, không có vi phạm")
+    await officer.tap("Đóng vụ việc")
+    async with sessions() as session, session.begin():
+        assert await purge_closed_tips(session, clock() + timedelta(days=30), 365) == 0
+    async with sessions() as session, session.begin():
+        assert await purge_closed_tips(session, clock() + timedelta(days=366), 365) == 1
+    async with sessions() as session:
+        assert [t.case_code for t in (await session.scalars(select(Tip))).all()] != [old]
+        assert await session.scalar(select(func.count()).select_from(Tip)) == 1
+        for model in (Attachment, StatusChange):
+            assert (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.record_kind == "tip", model.record_id == old_id)
+                )
+                == 0
+            )
+        assert await session.scalar(select(func.count()).select_from(TipMessage)) == 0
+
+
+async def test_a_person_sees_their_own_data_including_their_tips(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    code = await _tip(router, "member")
+    member = Chat(router, "member")
+    await member.command("dulieu")
+    assert "Lê Thị Thu" in member.text and code in member.text
+    assert "Tài khoản chat: telegram member" in member.text
+
+
+def test_the_operator_sees_what_is_stored_but_not_who_sent_tips(cli_db, capsys):
+    import asyncio
+
+    from storage.db import make_engine, make_sessionmaker
+    from tests.helpers import SECRET  # noqa: F401 - the same secret as the router's
+
+    async def setup() -> None:
+        import os
+
+        engine = make_engine(os.environ["DATABASE_URL"])
+        sessions = make_sessionmaker(engine)
+        await make_commune(sessions)
+        clock = lambda: datetime(2026, 11, 19, tzinfo=UTC)  # noqa: E731
+        await _tip(make_router(sessions, clock), "member")
+        await engine.dispose()
+
+    asyncio.run(setup())
+    capsys.readouterr()
+    assert main(["person", "show", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Lê Thị Thu" in out and "telegram member" in out
+    assert "TB-" not in out and "only they can see it" in out
+
+
+async def test_tip_videos_and_documents_are_not_shown_to_officers(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    await _tip(
+        router,
+        "t-3",
+        [
+            MediaIn("photo", "ph-3", 1000),
+            MediaIn("document", "doc-3", 9000),
+            MediaIn("video", "vid-3", 90000),
+        ],
+    )
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:view:t:1")
+    shown = [file_id for r in officer.last for _, file_id in r.media]
+    assert shown == ["ph-3"]
+    assert "2 tệp (video, tài liệu) không hiển thị" in officer.text
