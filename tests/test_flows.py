@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from conversations.events import MediaIn
@@ -417,3 +419,34 @@ async def test_a_bug_in_a_step_is_answered_and_the_draft_kept(sessions, clock, m
     monkeypatch.undo()
     await chat.say("18/11 19h30")
     assert "Xảy ra ở đâu" in chat.text
+
+
+async def test_invites_are_single_use_expire_and_guessing_is_limited(sessions, clock):
+    from storage import admin
+    from storage.models import Person
+
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        person = await session.get(Person, c.head)
+        code = (await admin.issue_invite(session, person, 14)).code
+        old = await admin.issue_invite(session, person, 1)
+        old.expires_at = clock() - timedelta(minutes=1)
+        old_code = old.code
+    router = make_router(sessions, clock)
+    first = Chat(router, "new-phone")
+    await first.command("start", code)
+    assert "Nguyễn Văn Hùng" in first.text
+    other = Chat(router, "someone-else")
+    await other.command("start", code)
+    assert "đã được dùng" in other.text
+    await other.command("start", old_code)
+    assert "hết hạn" in other.text
+    guesser = Chat(router, "guesser")
+    for n in range(5):
+        await guesser.say(f"ABCD-EFGH-{n:04d}")
+        assert "không đúng" in guesser.text
+    await guesser.command("start", code)  # even a real code is refused for the next hour
+    assert "quá nhiều lần" in guesser.text
+    clock.advance(hours=1, minutes=1)
+    await guesser.command("start", "ZZZZ-ZZZZ-ZZZZ")
+    assert "không đúng" in guesser.text
