@@ -52,7 +52,11 @@ async def build_services(settings: Settings, senders: dict[str, Sender] | None =
     db = make_engine(settings.resolved_database_url)
     await upgrade(db)
     sessions = make_sessionmaker(db)
-    dispatcher = Dispatcher(sessions, senders if senders is not None else {})
+    dispatcher = Dispatcher(
+        sessions,
+        senders if senders is not None else {},
+        stuck_after=timedelta(seconds=settings.outbox_stuck_seconds),
+    )
     router = Router(
         sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
     )

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     max_media_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     seed_demo_on_first_run: bool = True
     tip_retention_days: int = Field(default=365, ge=1)
+    outbox_stuck_seconds: int = Field(default=120, ge=1)
 
     @field_validator("timezone")
     @classmethod
