@@ -70,7 +70,7 @@ class Router:
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
                 log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
-            except DBAPIError:
+            except (DBAPIError, OSError):  # the database is away: refused, reset, timed out
                 # Chat ids stay out of logs: a tipster's must not be recoverable from them.
                 log.exception("database error on a %s update", event.channel)
                 break

@@ -72,6 +72,12 @@ class FakeBotApi:
                     self.write({"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
                 answer = await api.handle(method, params)
+                if answer.get("slow"):
+                    await asyncio.sleep(answer["slow"])
+                    answer = await api.handle(method, params, failures=False)
+                if answer.get("drop"):  # the connection breaks before any answer
+                    self.request.connection.stream.close()
+                    return
                 if answer.get("http_status"):
                     self.set_status(answer.pop("http_status"))
                 self.write(answer)
@@ -88,8 +94,10 @@ class FakeBotApi:
 
     # --- the API ---------------------------------------------------------------------
 
-    async def handle(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        if self.fail is not None:
+    async def handle(
+        self, method: str, params: dict[str, Any], failures: bool = True
+    ) -> dict[str, Any]:
+        if self.fail is not None and failures:
             failure = self.fail(method, params)
             if failure is not None:
                 self.failures.append((method, params, failure))

@@ -194,3 +194,52 @@ async def test_killed_while_digests_are_being_made_each_is_queued_once(sessions,
     texts = [p["text"] for m, p in api.calls if m == "sendMessage" and str(p["chat_id"]) == "4343"]
     for title in ("BÁO CÁO TUẦN", "BÁO CÁO THÁNG", "BÁO CÁO QUÝ"):
         assert any(title in text for text in texts), title
+
+
+def _cluster() -> list[str] | None:
+    """The local PostgreSQL cluster's control command, when this machine has one."""
+    import shutil
+
+    versions = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") is None or not versions.is_dir() or os.geteuid() != 0:
+        return None
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", sorted(os.listdir(versions))[0], "main"]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL") or _cluster() is None,
+    reason="stops and starts the local PostgreSQL: needs TEST_DATABASE_URL, "
+    "pg_ctlcluster and root (.ci/run has them)",
+)
+async def test_postgresql_going_away_the_person_is_told_and_the_bot_recovers(sessions, running):
+    from storage.models import Conversation
+
+    api, bot = running
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        await link(session, await session.get(Person, c.member), str(USER))
+    await bot.start()
+    await _answer(api, tg.text(USER, "/start"))
+    await _answer(api, tg.press(USER, "m:incident"))
+    assert "Xảy ra lúc nào" in await _answer(api, tg.press(USER, "o:category:drugs"))
+    control = _cluster()
+    assert control is not None
+    proc = await asyncio.create_subprocess_exec(*control[:1], *control[1:], "stop")
+    assert await proc.wait() == 0
+    try:
+        answer = await _answer(api, tg.text(USER, "hôm qua 21h"))
+        assert "chưa lưu được câu trả lời" in answer and "gửi lại" in answer
+    finally:
+        proc = await asyncio.create_subprocess_exec(*control, "start")
+        assert await proc.wait() == 0
+    for _ in range(100):  # the server takes a moment to accept connections again
+        try:
+            async with sessions() as session:
+                conv = await session.scalar(
+                    select(Conversation).where(Conversation.chat_id == str(USER))
+                )
+            break
+        except Exception:
+            await asyncio.sleep(0.2)
+    assert conv.step == "when"  # the answer that could not be saved left nothing behind
+    assert "Xảy ra ở đâu" in await _answer(api, tg.text(USER, "hôm qua 21h"))

@@ -183,7 +183,7 @@ async def _drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None
         clock.advance(seconds=30)  # the next pass, later: retries fall due
 
 
-async def test_429_and_5xx_lose_nothing_and_send_nothing_twice(sessions, clock):
+async def test_429_5xx_slow_and_dropped_lose_nothing_and_send_nothing_twice(sessions, clock):
     rng = random.Random(7)
     retried: set[str] = set()
 
@@ -200,13 +200,18 @@ async def test_429_and_5xx_lose_nothing_and_send_nothing_twice(sessions, clock):
                 "description": "Too Many Requests: retry after 3",
                 "parameters": {"retry_after": 3},
             }
-        if rng.random() < 0.2:
+        roll = rng.random()
+        if roll < 0.15:
             return {
                 "ok": False,
                 "error_code": 502,
                 "http_status": 502,
                 "description": "Bad Gateway",
             }
+        if roll < 0.22:
+            return {"drop": True, "ok": False, "error_code": 0}  # a dropped connection
+        if roll < 0.3:
+            return {"slow": 0.3, "ok": False, "error_code": 0}  # slow, then answered
         return None
 
     api = FakeBotApi(fail=flaky)
@@ -231,6 +236,8 @@ async def test_429_and_5xx_lose_nothing_and_send_nothing_twice(sessions, clock):
     assert len(delivered) == 80 and set(delivered.values()) == {1}
     assert sum(1 for f in api.failures if f[2]["error_code"] == 429) == 40
     assert any(f[2]["error_code"] == 502 for f in api.failures)
+    assert any(f[2].get("drop") for f in api.failures)
+    assert any("slow" in f[2] for f in api.failures)
     async with sessions() as session:
         states = dict(
             (
