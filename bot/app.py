@@ -81,6 +81,7 @@ async def run_bot(
     telegram_app = None
     schedules: SchedulerService | None = None
     zalo = None
+    outbox: asyncio.Task[None] | None = None
     try:
         if settings.telegram_bot_token:
             from bot.telegram import TelegramSender, build_application, set_commands
@@ -111,7 +112,8 @@ async def run_bot(
             zalo = await start_zalo(settings, services, tasks)
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
         services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
-        tasks.append(asyncio.create_task(services.dispatcher.run_forever()))
+        outbox = asyncio.create_task(services.dispatcher.run_forever())
+        tasks.append(outbox)
         schedules = SchedulerService(
             services.db,
             services.sessions,
@@ -134,6 +136,9 @@ async def run_bot(
     finally:
         if schedules is not None:
             await schedules.stop()
+        services.dispatcher.stop()
+        if outbox is not None:  # the pass under way finishes; pollers are cancelled below
+            await asyncio.wait([outbox], timeout=10)
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

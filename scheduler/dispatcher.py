@@ -88,8 +88,14 @@ class Dispatcher:
         self.limits = limits or {}
         self.limiters: dict[str, RateLimiter] = limiters or {}
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the pass under way, then return from run_forever."""
+        self._stopping = True
         self._wake.set()
 
     def limiter(self, channel: str) -> RateLimiter:
@@ -246,13 +252,13 @@ class Dispatcher:
         return delay
 
     async def run_forever(self, idle_seconds: float = 2.0) -> None:
-        while True:
+        while not self._stopping:
             try:
                 outcome = await self.run_once()
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 outcome = Outcome()
-            if outcome.sent or outcome.failed:
+            if (outcome.sent or outcome.failed) and not self._stopping:
                 continue
             self._wake.clear()
             try:

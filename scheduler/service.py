@@ -8,6 +8,7 @@ leader it catches up: whatever fell due while no one was running is done once, l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -98,6 +99,9 @@ class SchedulerService:
         self.check_seconds = check_seconds
         self.leading = False
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        # Held while a job works: stopping waits for it instead of cancelling it in the middle
+        # of a database call (which can leave the connection, and the exit, hanging).
+        self._busy = asyncio.Lock()
         self._crons: dict[str, str] = {}
 
     async def start(self) -> None:
@@ -112,12 +116,17 @@ class SchedulerService:
         self.scheduler.start()
 
     async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        async with self._busy:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
         await self.lock.release()
 
     async def tick(self) -> None:
         """Lead if possible; the leader keeps its jobs in step with the schedules table."""
+        async with self._busy:
+            await self._tick()
+
+    async def _tick(self) -> None:
         try:
             leading = await self.lock.hold()
         except Exception:
@@ -185,6 +194,10 @@ class SchedulerService:
             self._crons[job_id] = f"{cron}@{zone}"
 
     async def fire(self, commune_id: int, job: str) -> str | None:
+        async with self._busy:
+            return await self._fire(commune_id, job)
+
+    async def _fire(self, commune_id: int, job: str) -> str | None:
         if not self.leading:
             return None
         now = self.clock()
