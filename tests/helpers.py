@@ -67,6 +67,18 @@ class Chat:
     async def photo(self, n: int = 1, kind: str = "photo", size: int = 50_000) -> list[Reply]:
         return await self.send(media=MediaIn(kind, f"{kind}-{n}-{next(_updates)}", size))
 
+    async def report_incident(
+        self, category: str, what: str, severity: str = "Bình thường"
+    ) -> list[Reply]:
+        """The whole incident flow by buttons: now, in the reporter's hamlet, no photos."""
+        await self.command("start")
+        for step in ("Báo vụ việc", category, "Vừa xong", "Tại Thôn"):
+            await self.tap(step)
+        await self.say(what)
+        await self.tap("Không có ảnh")
+        await self.tap(severity)
+        return await self.tap("Gửi")
+
     @property
     def text(self) -> str:
         return "\n".join(r.text for r in self.last or [])

@@ -55,12 +55,7 @@ async def world(sessions, clock):
     router = make_router(sessions, clock)
     member = Chat(router, "member")
     await member.command("start")
-    for step in ("Báo vụ việc", "Trộm cắp", "Vừa xong", "Tại Thôn"):
-        await member.tap(step)
-    await member.say("Mất trộm")
-    await member.tap("Không có ảnh")
-    await member.tap("Bình thường")
-    await member.tap("Gửi")
+    await member.report_incident("Trộm cắp", "Mất trộm")
     resident = Chat(router, "resident")
     await resident.command("start")
     await resident.tap("Gửi tin báo")

@@ -318,12 +318,7 @@ async def test_officer_acknowledges_and_reporter_is_told(sessions, clock):
     router = make_router(sessions, clock)
     member = Chat(router, "member")
     await member.command("start")
-    for step in ("Báo vụ việc", "Đánh nhau", "Vừa xong", "Tại Thôn"):
-        await member.tap(step)
-    await member.say("Hai nhóm xô xát")
-    await member.tap("Không có ảnh")
-    await member.tap("Bình thường")
-    await member.tap("Gửi")
+    await member.report_incident("Đánh nhau", "Hai nhóm xô xát")
     async with sessions() as session:
         incident = await session.scalar(select(Incident))
     officer = Chat(router, "officer")
@@ -342,12 +337,7 @@ async def test_forged_callback_on_another_communes_case_is_refused(sessions, clo
     router = make_router(sessions, clock)
     member_b = Chat(router, "b-member")
     await member_b.command("start")
-    for step in ("Báo vụ việc", "Ma túy", "Vừa xong", "Tại Thôn"):
-        await member_b.tap(step)
-    await member_b.say("Tụ tập sử dụng ma túy")
-    await member_b.tap("Không có ảnh")
-    await member_b.tap("Nghiêm trọng")
-    await member_b.tap("Gửi")
+    await member_b.report_incident("Ma túy", "Tụ tập sử dụng ma túy", "Nghiêm trọng")
     async with sessions() as session:
         incident = await session.scalar(select(Incident))
     officer_a = Chat(router, "officer")

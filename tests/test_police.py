@@ -21,14 +21,7 @@ from tests.helpers import Chat, make_commune, make_router
 
 
 async def _report(router, chat_id: str, category: str, severity: str = "Bình thường") -> None:
-    chat = Chat(router, chat_id)
-    await chat.command("start")
-    for step in ("Báo vụ việc", category, "Vừa xong", "Tại Thôn"):
-        await chat.tap(step)
-    await chat.say(f"{category} ở đầu hẻm")
-    await chat.tap("Không có ảnh")
-    await chat.tap(severity)
-    await chat.tap("Gửi")
+    await Chat(router, chat_id).report_incident(category, f"{category} ở đầu hẻm", severity)
 
 
 async def _tip(router, chat_id: str, text: str, commune: str = "Tân Hòa") -> str:
