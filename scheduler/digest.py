@@ -283,6 +283,14 @@ async def queue_digest(
     targets = await digest_targets(session, commune.id, default_language)
     if not targets:
         return 0
+    # Read and draw before the first write: on SQLite a write takes the database's one
+    # writer lock until commit, and drawing takes a second or two of CPU.
+    data = await collect(session, commune, period, now, with_criteria=kind == "quarterly")
+    charts: dict[str, Path] = {}
+    for lang in dict.fromkeys(lang for _, _, lang in targets):
+        charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
+        # Off the event loop, so chats keep flowing meanwhile.
+        await asyncio.to_thread(_write_chart, charts[lang], data, lang)
     try:
         async with session.begin_nested():
             session.add(
@@ -299,13 +307,7 @@ async def queue_digest(
             await session.flush()
     except IntegrityError:  # another worker got there first
         return None
-    data = await collect(session, commune, period, now, with_criteria=kind == "quarterly")
-    charts: dict[str, Path] = {}
     for channel, chat_id, lang in targets:
-        if lang not in charts:
-            charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
-            # Drawing takes a moment of CPU: off the event loop, so chats keep flowing.
-            await asyncio.to_thread(_write_chart, charts[lang], data, lang)
         text = render_text(data, lang, kind)
         if late_note:
             text = t(lang, "digest.late_note") + "\n" + text

@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import t
 from scheduler.digest import DIGEST_KINDS, digest_targets, queue_digest
 from storage.enums import Role
-from storage.models import Commune, Hamlet, Identity, JobRun, Person, WeeklyReport
+from storage.models import Commune, Hamlet, Identity, JobRun, Person, Schedule, WeeklyReport
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
 from storage.privacy import purge_closed_tips
 from storage.reports import week_start
+from storage.schedules import ensure_defaults
 
 REMINDERS = ("remind", "remind_again")
 # How late a reminder or escalation may still go out after a stop; a digest always does.
@@ -92,9 +93,6 @@ async def run_job(
 ) -> str:
     """Do job for the occasion of fire (idempotent); a line saying what happened."""
     tz = ZoneInfo(commune.timezone)
-    if job == "purge":
-        purged = await purge_closed_tips(session, now, retention_days, commune.id)
-        return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
     if job == "purge":
         purged = await purge_closed_tips(session, now, retention_days, commune.id)
         return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
@@ -200,20 +198,10 @@ def _digest_line(commune: Commune, kind: str, period: Period, sent: int | None) 
     return f"{commune.display_name}: {kind} digest {period.label} queued for {sent} chat(s)."
 
 
-async def run_due(
-    session: AsyncSession,
-    now: datetime,
-    out_dir: Path,
-    default_language: str = "vi",
-    jobs: tuple[str, ...] | None = None,
-    retention_days: int = 365,
-) -> list[str]:
-    """Catch up: every enabled schedule whose latest fire time has passed and is still due."""
-    from storage.models import Schedule
-    from storage.schedules import ensure_defaults
-
-    await ensure_defaults(session)
-    lines = []
+async def due_jobs(
+    session: AsyncSession, now: datetime, jobs: tuple[str, ...] | None = None
+) -> list[tuple[Commune, str, datetime]]:
+    """Every enabled schedule whose latest fire time has passed and is still due."""
     rows = (
         await session.execute(
             select(Schedule, Commune)
@@ -222,22 +210,28 @@ async def run_due(
             .order_by(Schedule.commune_id, Schedule.id)
         )
     ).all()
+    due = []
     for schedule, commune in rows:
         if jobs is not None and schedule.job not in jobs:
             continue
         fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now)
         # Nothing is owed for times before the commune was set up (a new install).
         if fire is not None and fire >= commune.created_at and due_now(schedule.job, fire, now):
-            lines.append(
-                await run_job(
-                    session,
-                    commune,
-                    schedule.job,
-                    fire,
-                    now,
-                    out_dir,
-                    default_language,
-                    retention_days,
-                )
-            )
-    return lines
+            due.append((commune, schedule.job, fire))
+    return due
+
+
+async def run_due(
+    session: AsyncSession,
+    now: datetime,
+    out_dir: Path,
+    default_language: str = "vi",
+    jobs: tuple[str, ...] | None = None,
+    retention_days: int = 365,
+) -> list[str]:
+    """Catch up in one transaction: every job that is due, once."""
+    await ensure_defaults(session)
+    return [
+        await run_job(session, commune, job, fire, now, out_dir, default_language, retention_days)
+        for commune, job, fire in await due_jobs(session, now, jobs)
+    ]

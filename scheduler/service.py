@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from scheduler.jobs import last_fire, run_due, run_job, trigger
+from scheduler.jobs import due_jobs, last_fire, run_job, trigger
 from storage.models import Commune, Schedule
 from storage.schedules import ensure_defaults
 from storage.types import utcnow
@@ -145,17 +145,31 @@ class SchedulerService:
             await self.sync()
 
     async def catch_up(self) -> list[str]:
+        """Each owed job in its own short transaction, so none holds the database long."""
+        now = self.clock()
         async with self.sessions() as session, session.begin():
-            lines = await run_due(
-                session,
-                self.clock(),
-                self.out_dir,
-                self.default_language,
-                retention_days=self.retention_days,
-            )
-        for line in lines:
+            await ensure_defaults(session)
+        async with self.sessions() as session:
+            due = [(c.id, job, fire) for c, job, fire in await due_jobs(session, now)]
+        lines = []
+        for commune_id, job, fire in due:
+            async with self.sessions() as session, session.begin():
+                commune = await session.get(Commune, commune_id)
+                if commune is None:
+                    continue
+                line = await run_job(
+                    session,
+                    commune,
+                    job,
+                    fire,
+                    now,
+                    self.out_dir,
+                    self.default_language,
+                    self.retention_days,
+                )
             log.info("catch-up: %s", line)
-        self._queued()
+            lines.append(line)
+            self._queued()
         return lines
 
     async def sync(self) -> None:

@@ -125,6 +125,48 @@ async def test_a_digest_missed_while_down_is_sent_once_at_start(sessions, db_url
     assert reminders == []  # Friday's reminder is long past its use: not sent on Monday
 
 
+async def test_reports_are_saved_while_the_catch_up_draws_its_charts(
+    sessions, db_url, tmp_path, monkeypatch
+):
+    """Drawing takes seconds; meanwhile a hamlet head's answers must not wait for it.
+
+    On SQLite a transaction that has written holds the one writer lock until it commits, so
+    the catch-up must draw before it writes, and commit each job on its own.
+    """
+    import scheduler.digest as digest
+    from storage.db import make_engine
+
+    c = await make_commune(sessions)
+    loop = asyncio.get_running_loop()
+    saved: list[str] = []
+
+    async def hamlet_head_answers() -> None:
+        async with sessions() as session, session.begin():
+            person = await session.get(Person, c.head)
+            person.title = f"ông {len(saved)}"  # any write will do
+            await session.flush()
+        saved.append("ok")
+
+    real_write_chart = digest._write_chart
+
+    def write_chart(path, data, lang):  # runs in a worker thread, as drawing does
+        asyncio.run_coroutine_threadsafe(hamlet_head_answers(), loop).result(timeout=10)
+        real_write_chart(path, data, lang)
+
+    monkeypatch.setattr(digest, "_write_chart", write_chart)
+    engine = make_engine(db_url)
+    service = SchedulerService(
+        engine, sessions, tmp_path, clock=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    )
+    try:
+        await service.tick()
+    finally:
+        await service.stop()
+        await engine.dispose()
+    assert saved == ["ok"] * 3  # weekly, monthly and quarterly: each drawn, none blocking
+    assert len(await _outbox(sessions, "digest")) == 3
+
+
 async def test_schedules_fire_in_the_communes_time_zone(sessions, db_url, tmp_path):
     c = await make_commune(sessions)
     from storage.db import make_engine
