@@ -27,7 +27,7 @@ from locales import t
 from locales.text import nfc
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import conversation_for, identity_for, seen_before
+from storage.queries import chat_for, seen_before
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class Router:
         duplicate = bool(event.update_key) and await seen_before(
             session, event.channel, str(event.update_key)
         )
-        identity, first_contact = await identity_for(
+        identity, first_contact, conv = await chat_for(
             session,
             channel=event.channel,
             user_id=event.user_id,
@@ -105,7 +105,6 @@ class Router:
             config=self.config,
             now=now,
         )
-        conv = await conversation_for(session, event.channel, event.chat_id)
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
         event = _numbered_answer(conv, event)

@@ -2,29 +2,72 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.enums import Role
 from storage.identity import pseudonym
-from storage.models import Conversation, Identity, Person, ProcessedUpdate
-from storage.types import utcnow
+from storage.models import Conversation, Identity, Person
+from storage.types import UTCDateTime, utcnow
+
+# Written out rather than built with insert().on_conflict_do_nothing(), which SQLAlchemy
+# cannot cache and so compiles again on every update. The same SQL runs on both databases.
+_RECORD_UPDATE = text(
+    "INSERT INTO processed_updates (channel, update_key, processed_at) "
+    "VALUES (:channel, :update_key, :processed_at) "
+    "ON CONFLICT (channel, update_key) DO NOTHING"
+).bindparams(bindparam("processed_at", type_=UTCDateTime()))
 
 
 async def seen_before(session: AsyncSession, channel: str, update_key: str) -> bool:
-    """Record an update id; True when it was recorded already (a repeated delivery).
-
-    One statement, INSERT … ON CONFLICT DO NOTHING, on both databases: no savepoint."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    """Record an update id; True when it was recorded already (a repeated delivery)."""
     result = await session.execute(
-        insert(ProcessedUpdate)
-        .values(channel=channel, update_key=update_key, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+        _RECORD_UPDATE,
+        {"channel": channel, "update_key": update_key, "processed_at": utcnow()},
     )
-    return result.rowcount == 0
+    return result.rowcount == 0  # type: ignore[attr-defined]
+
+
+async def chat_for(
+    session: AsyncSession,
+    *,
+    channel: str,
+    user_id: str,
+    chat_id: str,
+    secret: bytes,
+    language: str,
+) -> tuple[Identity, bool, Conversation]:
+    """The sender's account with its person, and the chat's conversation: one round trip.
+
+    The account is created with a resident person on first contact (then True)."""
+    row = (
+        await session.execute(
+            select(Identity, Conversation)
+            .options(joinedload(Identity.person))
+            .outerjoin(
+                Conversation,
+                and_(Conversation.channel == channel, Conversation.chat_id == chat_id),
+            )
+            .where(Identity.channel == channel, Identity.external_id == user_id)
+        )
+    ).first()
+    if row is None:
+        identity, first = await identity_for(
+            session,
+            channel=channel,
+            user_id=user_id,
+            chat_id=chat_id,
+            secret=secret,
+            language=language,
+        )
+        return identity, first, await conversation_for(session, channel, chat_id)
+    identity, conv = row
+    if identity.blocked_at is not None:
+        identity.blocked_at = None  # they wrote to us again: they unblocked the bot
+    if conv is None:
+        conv = await conversation_for(session, channel, chat_id)
+    return identity, False, conv
 
 
 async def identity_for(
