@@ -202,7 +202,9 @@ class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         Index(None, "commune_id", "occurred_at"),
-        Index(None, "commune_id", "status"),
+        # Open cases by kind (the disputes that drag on): reads only the open rows, however
+        # many years of closed ones lie beside them.
+        Index(None, "commune_id", "status", "category", "occurred_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
@@ -300,7 +302,10 @@ class Tip(Base):
     """A resident's tip. Keyed by a pseudonym only: officers never see who sent it."""
 
     __tablename__ = "tips"
-    __table_args__ = (Index(None, "commune_id", "received_at"),)
+    __table_args__ = (
+        Index(None, "commune_id", "received_at"),
+        Index(None, "commune_id", "status", "received_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_code: Mapped[str] = mapped_column(String(16), unique=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))

@@ -275,14 +275,15 @@ async def open_cases(
             .limit(reach)
         )
     ).all()
-    tips = (
+    # Every open tip, sorted here: asked to sort, SQLite walks the commune's tips of all years
+    # by date (the index that sorts) instead of reading the few open ones (the index that
+    # filters), because it cannot tell that open tips are rare.
+    open_tips = (
         await session.scalars(
-            select(Tip)
-            .where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
-            .order_by(Tip.received_at.desc(), Tip.id.desc())
-            .limit(reach)
+            select(Tip).where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
         )
     ).all()
+    tips = sorted(open_tips, key=lambda t: (t.received_at, t.id), reverse=True)[:reach]
     merged = [
         OpenCase(
             "incident",
@@ -310,21 +311,13 @@ async def open_cases(
         for t in tips
     ]
     merged.sort(key=lambda c: (c.severity == Severity.ORDINARY, -c.received_at.timestamp()))
-    total = sum(
-        [
-            await session.scalar(
-                select(func.count())
-                .select_from(Incident)
-                .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
-            )
-            or 0,
-            await session.scalar(
-                select(func.count())
-                .select_from(Tip)
-                .where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
-            )
-            or 0,
-        ]
+    total = len(open_tips) + (
+        await session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
+        )
+        or 0
     )
     return merged[offset:reach], total
 
