@@ -4,6 +4,7 @@ Telegram's limits, answering 429 when they are broken."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -23,7 +24,10 @@ from storage.types import utcnow
 class StrictApi:
     """30 messages in any second overall, one a second per chat; 429 otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.delivered = 0
+        self.all_sent = asyncio.Event()
         self.sent: Counter[str] = Counter()
         self.too_many = 0
         self._recent: deque[float] = deque()
@@ -47,6 +51,9 @@ class StrictApi:
         self._recent.append(now)
         self._per_chat[chat] = now
         self.sent[str(params.get("text"))] += 1
+        self.delivered += 1
+        if self.delivered >= self.expected:
+            self.all_sent.set()
         return 200, {
             "ok": True,
             "result": {"message_id": 1, "date": 0, "chat": {"id": int(chat), "type": "private"}},
@@ -86,7 +93,7 @@ async def deliver(sessions: Any, messages: int) -> dict[str, float]:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    api = StrictApi()
+    api = StrictApi(messages)
     base = await api.start()
     now = utcnow()
     rows = [
@@ -107,14 +114,15 @@ async def deliver(sessions: Any, messages: int) -> dict[str, float]:
         for i in range(0, len(rows), 5000):
             await session.execute(insert(OutboxMessage), rows[i : i + 5000])
     bot = Bot("1:bench", base_url=f"{base}/bot", request=HTTPXRequest(connection_pool_size=64))
-    dispatcher = Dispatcher(sessions, {"telegram": TelegramSender(bot)}, batch=300)
-    began = time.perf_counter()
+    dispatcher = Dispatcher(sessions, {"telegram": TelegramSender(bot)})
     async with bot:
-        while sum(api.sent.values()) < messages and time.perf_counter() - began < messages:
-            outcome = await dispatcher.run_once()
-            if not (outcome.sent or outcome.retried or outcome.deferred):
-                await asyncio.sleep(0.05)
-    elapsed = time.perf_counter() - began
+        began = time.perf_counter()
+        running = asyncio.create_task(dispatcher.run_forever(idle_seconds=0.05))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(api.all_sent.wait(), timeout=messages)
+        elapsed = time.perf_counter() - began
+        dispatcher.stop()
+        await running
     api.stop()
     minimum = messages / 30
     return {

@@ -405,7 +405,10 @@ class ProcessedUpdate(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "not_before"),)
+    __table_args__ = (
+        Index(None, "status", "not_before"),
+        Index(None, "chat_id", "status"),  # a chat's unsent messages, to keep their order
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))

@@ -20,6 +20,7 @@ from scheduler.limits import Limits, RateLimiter
 from scheduler.service import LeaderLock, SchedulerService
 from storage import admin
 from storage.models import Commune, Identity, OutboxMessage, Person, Schedule
+from storage.outbox import enqueue
 from storage.reports import save_weekly_report, week_start
 from tests.conftest import Clock
 from tests.fake_telegram import TOKEN, FakeBotApi
@@ -208,7 +209,6 @@ class VirtualTime:
 
 
 async def _queue(sessions, clock: Clock, chats: list[str], per_chat: int = 1) -> None:
-    from storage.outbox import enqueue
 
     async with sessions() as session, session.begin():
         for n in range(per_chat):
@@ -292,6 +292,41 @@ async def test_429_5xx_slow_and_dropped_lose_nothing_and_send_nothing_twice(sess
     for chat in chats:  # each chat's two messages arrived in the order they were written
         texts = [p["text"] for m, p in api.calls if m == "sendMessage" and p["chat_id"] == chat]
         assert texts == [f"tin {chat} #0", f"tin {chat} #1"]
+
+
+async def test_a_message_written_later_waits_for_an_earlier_one_being_retried(sessions, clock):
+    failed_once: list[str] = []
+
+    def first_send_fails(method: str, params: dict) -> dict | None:
+        if method == "sendMessage" and not failed_once:
+            failed_once.append(params["text"])
+            return {"ok": False, "error_code": 502, "http_status": 502, "description": "Bad"}
+        return None
+
+    api = FakeBotApi(fail=first_send_fails)
+    await api.start()
+    from telegram import Bot
+
+    bot = Bot(TOKEN, base_url=f"{api.base_url}/bot")
+    vt = VirtualTime()
+    dispatcher = Dispatcher(
+        sessions,
+        {"telegram": TelegramSender(bot)},
+        clock=clock,
+        limiters={"telegram": RateLimiter(Limits(), vt, vt.sleep)},
+    )
+    async with bot:
+        await _queue(sessions, clock, ["777"], per_chat=1)
+        await dispatcher.run_once()  # the first message fails and waits for its retry
+        async with sessions() as session, session.begin():
+            row = await enqueue(session, channel="telegram", chat_id="777", text="tin 777 #1")
+            row.not_before = row.created_at = clock()
+        await dispatcher.run_once()  # the second is due, but must not overtake the first
+        assert [p["text"] for m, p in api.calls if m == "sendMessage"] == []
+        await _drain(dispatcher, clock, rounds=3)
+    await api.stop()
+    assert failed_once == ["tin 777 #0"]
+    assert [p["text"] for m, p in api.calls if m == "sendMessage"] == ["tin 777 #0", "tin 777 #1"]
 
 
 async def test_a_chat_that_blocked_the_bot_stops_receiving(sessions, clock):
@@ -422,7 +457,6 @@ def test_failures_are_listed_by_a_command(cli_db, capsys):
 
     async def fail_one() -> None:
         engine = make_engine(os.environ["DATABASE_URL"])
-        from storage.outbox import enqueue
 
         async with make_sessionmaker(engine)() as session, session.begin():
             row = await enqueue(
