@@ -26,7 +26,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # The pool's rollback on return costs a trip to aiosqlite's thread on every
+        # transaction; _rollback_if_open below skips it when the commit already ended it.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "reset", _rollback_if_open)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -43,6 +47,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def _rollback_if_open(dbapi_conn: Any, _record: Any, _state: Any) -> None:
+    if dbapi_conn.driver_connection.in_transaction:  # read off sqlite3: no thread trip
+        dbapi_conn.rollback()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
