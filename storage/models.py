@@ -235,7 +235,10 @@ class Incident(Base):
 
 class Activity(Base):
     __tablename__ = "activities"
-    __table_args__ = (Index(None, "commune_id", "held_on"),)
+    __table_args__ = (
+        Index(None, "commune_id", "held_on"),
+        Index(None, "commune_id", "kind", "held_on"),  # standings: commitments and models
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
     hamlet_id: Mapped[int] = mapped_column(

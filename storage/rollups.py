@@ -172,7 +172,11 @@ async def standings(session: AsyncSession, commune_id: int, period: Period) -> l
             total.label("total"),
             models.label("models"),
         )
-        .where(Activity.commune_id == commune_id, Activity.held_on < period.end)
+        .where(
+            Activity.commune_id == commune_id,
+            Activity.kind.in_([ActivityKind.COMMITMENT, ActivityKind.MODEL]),
+            Activity.held_on < period.end,
+        )
         .group_by(Activity.hamlet_id)
         .subquery()
     )

@@ -1,4 +1,4 @@
-"""indexes that read only open cases, and a chat's unsent messages
+"""indexes for open cases, standings and a chat's unsent messages
 
 Revision ID: 0005
 Revises: 0004
@@ -26,9 +26,13 @@ def upgrade() -> None:
         "ix_tips_commune_id_status_received_at", "tips", ["commune_id", "status", "received_at"]
     )
     op.create_index("ix_outbox_chat_id_status", "outbox", ["chat_id", "status"])
+    op.create_index(
+        "ix_activities_commune_id_kind_held_on", "activities", ["commune_id", "kind", "held_on"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activities_commune_id_kind_held_on", table_name="activities")
     op.drop_index("ix_outbox_chat_id_status", table_name="outbox")
     op.drop_index("ix_tips_commune_id_status_received_at", table_name="tips")
     op.drop_index("ix_incidents_commune_id_status_category_occurred_at", table_name="incidents")
