@@ -153,23 +153,10 @@ class SchedulerService:
             due = [(c.id, job, fire) for c, job, fire in await due_jobs(session, now)]
         lines = []
         for commune_id, job, fire in due:
-            async with self.sessions() as session, session.begin():
-                commune = await session.get(Commune, commune_id)
-                if commune is None:
-                    continue
-                line = await run_job(
-                    session,
-                    commune,
-                    job,
-                    fire,
-                    now,
-                    self.out_dir,
-                    self.default_language,
-                    self.retention_days,
-                )
-            log.info("catch-up: %s", line)
-            lines.append(line)
-            self._queued()
+            line = await self._run(commune_id, job, now, fire)
+            if line is not None:
+                log.info("catch-up: %s", line)
+                lines.append(line)
         return lines
 
     async def sync(self) -> None:
@@ -214,7 +201,15 @@ class SchedulerService:
     async def _fire(self, commune_id: int, job: str) -> str | None:
         if not self.leading:
             return None
-        now = self.clock()
+        line = await self._run(commune_id, job, self.clock())
+        if line is not None:
+            log.info("%s", line)
+        return line
+
+    async def _run(
+        self, commune_id: int, job: str, now: datetime, fire: datetime | None = None
+    ) -> str | None:
+        """One job of one commune in its own transaction; fire defaults to its latest time."""
         async with self.sessions() as session, session.begin():
             commune = await session.get(Commune, commune_id)
             schedule = await session.scalar(
@@ -222,7 +217,8 @@ class SchedulerService:
             )
             if commune is None or schedule is None:
                 return None
-            fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now) or now
+            if fire is None:
+                fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now) or now
             line = await run_job(
                 session,
                 commune,
@@ -233,7 +229,6 @@ class SchedulerService:
                 self.default_language,
                 self.retention_days,
             )
-        log.info("%s", line)
         self._queued()
         return line
 

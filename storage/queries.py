@@ -53,15 +53,8 @@ async def chat_for(
         )
     ).first()
     if row is None:
-        identity, first = await identity_for(
-            session,
-            channel=channel,
-            user_id=user_id,
-            chat_id=chat_id,
-            secret=secret,
-            language=language,
-        )
-        return identity, first, await conversation_for(session, channel, chat_id)
+        identity = await _new_identity(session, channel, user_id, chat_id, secret, language)
+        return identity, True, await conversation_for(session, channel, chat_id)
     identity, conv = row
     if identity.blocked_at is not None:
         identity.blocked_at = None  # they wrote to us again: they unblocked the bot
@@ -70,25 +63,9 @@ async def chat_for(
     return identity, False, conv
 
 
-async def identity_for(
-    session: AsyncSession,
-    *,
-    channel: str,
-    user_id: str,
-    chat_id: str,
-    secret: bytes,
-    language: str,
-) -> tuple[Identity, bool]:
-    """The chat account, created with a resident person on first contact (then True)."""
-    identity = await session.scalar(
-        select(Identity)
-        .options(joinedload(Identity.person))  # the person comes along: one round trip
-        .where(Identity.channel == channel, Identity.external_id == user_id)
-    )
-    if identity is not None:
-        if identity.blocked_at is not None:
-            identity.blocked_at = None  # they wrote to us again: they unblocked the bot
-        return identity, False
+async def _new_identity(
+    session: AsyncSession, channel: str, user_id: str, chat_id: str, secret: bytes, language: str
+) -> Identity:
     person = Person(role=Role.RESIDENT, language=language)
     session.add(person)
     await session.flush()
@@ -101,7 +78,7 @@ async def identity_for(
     )
     session.add(identity)
     await session.flush()
-    return identity, True
+    return identity
 
 
 async def conversation_for(session: AsyncSession, channel: str, chat_id: str) -> Conversation:
