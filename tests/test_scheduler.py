@@ -219,6 +219,17 @@ async def _queue(sessions, clock: Clock, chats: list[str], per_chat: int = 1) ->
                 row.not_before = row.created_at = clock()
 
 
+def _dispatcher(sessions, clock, bot) -> Dispatcher:
+    """A dispatcher to Telegram whose rate limiter sleeps in virtual time."""
+    vt = VirtualTime()
+    return Dispatcher(
+        sessions,
+        {"telegram": TelegramSender(bot)},
+        clock=clock,
+        limiters={"telegram": RateLimiter(Limits(), vt, vt.sleep)},
+    )
+
+
 async def _drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
     for _ in range(rounds):
         await dispatcher.run_once()
@@ -264,13 +275,7 @@ async def test_429_5xx_slow_and_dropped_lose_nothing_and_send_nothing_twice(sess
     bot = Bot(TOKEN, base_url=f"{api.base_url}/bot", request=HTTPXRequest(connection_pool_size=32))
     chats = [str(100 + i) for i in range(40)]
     await _queue(sessions, clock, chats, per_chat=2)
-    vt = VirtualTime()
-    dispatcher = Dispatcher(
-        sessions,
-        {"telegram": TelegramSender(bot)},
-        clock=clock,
-        limiters={"telegram": RateLimiter(Limits(), vt, vt.sleep)},
-    )
+    dispatcher = _dispatcher(sessions, clock, bot)
     async with bot:
         await _drain(dispatcher, clock)
     await api.stop()
@@ -308,13 +313,7 @@ async def test_a_message_written_later_waits_for_an_earlier_one_being_retried(se
     from telegram import Bot
 
     bot = Bot(TOKEN, base_url=f"{api.base_url}/bot")
-    vt = VirtualTime()
-    dispatcher = Dispatcher(
-        sessions,
-        {"telegram": TelegramSender(bot)},
-        clock=clock,
-        limiters={"telegram": RateLimiter(Limits(), vt, vt.sleep)},
-    )
+    dispatcher = _dispatcher(sessions, clock, bot)
     async with bot:
         await _queue(sessions, clock, ["777"], per_chat=1)
         await dispatcher.run_once()  # the first message fails and waits for its retry
@@ -351,13 +350,7 @@ async def test_a_chat_that_blocked_the_bot_stops_receiving(sessions, clock):
 
     bot = Bot(TOKEN, base_url=f"{api.base_url}/bot")
     await _queue(sessions, clock, ["555"], per_chat=3)
-    vt = VirtualTime()
-    dispatcher = Dispatcher(
-        sessions,
-        {"telegram": TelegramSender(bot)},
-        clock=clock,
-        limiters={"telegram": RateLimiter(Limits(), vt, vt.sleep)},
-    )
+    dispatcher = _dispatcher(sessions, clock, bot)
     async with bot:
         await _drain(dispatcher, clock, rounds=3)
     await api.stop()
