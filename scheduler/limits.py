@@ -16,7 +16,7 @@ class Limits:
     group_per_minute: int = 20  # messages into one group chat per minute
     # How late a send may wake, or arrive, without costing its slot: the slots are spaced
     # by (1 + slack) / per_second, so no second ever holds more than per_second sends.
-    slack: float = 0.02
+    slack: float = 0.03
 
 
 TELEGRAM = Limits()
@@ -54,8 +54,10 @@ class RateLimiter:
     def reserve(self, chat_id: str, group: bool) -> None:
         now = self.clock()
         # From the slot itself, not from now: a wake-up a little late costs nothing later.
+        # After a pause (further behind than the slack) the slots start again from now.
         interval = (1 + self.limits.slack) / self.limits.per_second
-        self._next_any = max(self._next_any, now - self.limits.slack) + interval
+        slot = self._next_any if self._next_any >= now - self.limits.slack else now
+        self._next_any = slot + interval
         self._next_chat[chat_id] = now + self.limits.per_chat_interval
         if group:
             self._group_sent.setdefault(chat_id, deque()).append(now)
