@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 from typing import Any
@@ -33,6 +34,8 @@ STEPS = [
     ("press", "o:__summary:submit"),
 ]
 SECRET = b"bench"
+# One sequence for every run in the process: a repeated update id would be a duplicate.
+UPDATE_IDS = itertools.count(1)
 
 
 async def seed_reporters(sessions: Any, chats: int) -> list[int]:
@@ -66,7 +69,10 @@ async def seed_reporters(sessions: Any, chats: int) -> list[int]:
     return users
 
 
-async def _drive(app: Any, users: list[int], ids: Any) -> tuple[list[float], float]:
+async def _drive(
+    app: Any, users: list[int], ids: Any, *, at_once: bool = True
+) -> tuple[list[float], float]:
+    """Every chat through the flow: all at once, or one chat after another (no queueing)."""
     latencies: list[float] = []
 
     async def chat(uid: int) -> None:
@@ -78,7 +84,11 @@ async def _drive(app: Any, users: list[int], ids: Any) -> tuple[list[float], flo
             latencies.append(time.perf_counter() - start)
 
     began = time.perf_counter()
-    await asyncio.gather(*(chat(u) for u in users))
+    if at_once:
+        await asyncio.gather(*(chat(u) for u in users))
+    else:
+        for user in users:
+            await chat(user)
     return latencies, time.perf_counter() - began
 
 
@@ -91,19 +101,15 @@ def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
     }
 
 
-async def full_stack(sessions: Any, users: list[int]) -> dict[str, float]:
-    import itertools
-
+async def full_stack(sessions: Any, users: list[int], *, at_once: bool = True) -> dict[str, float]:
     router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET))
     app = build_application("1:bench", "http://offline.invalid", router, OfflineRequest())
     async with app:
-        latencies, elapsed = await _drive(app, users, itertools.count(1))
+        latencies, elapsed = await _drive(app, users, UPDATE_IDS, at_once=at_once)
     return _summary(latencies, elapsed)
 
 
 async def bare_handler(users: list[int]) -> dict[str, float]:
-    import itertools
-
     async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None:
             await context.bot.send_message(update.effective_chat.id, "ok")
@@ -119,5 +125,5 @@ async def bare_handler(users: list[int]) -> dict[str, float]:
     )
     app.add_handler(TypeHandler(Update, reply))
     async with app:
-        latencies, elapsed = await _drive(app, users, itertools.count(1))
+        latencies, elapsed = await _drive(app, users, UPDATE_IDS)
     return _summary(latencies, elapsed)

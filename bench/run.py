@@ -66,7 +66,8 @@ async def main(args: argparse.Namespace) -> list[str]:
         lines += [
             "## Conversation throughput (incident flow, 9 steps a chat)",
             "",
-            f"{args.chats} chats at once; steps per second and step latency.",
+            f"{args.chats} chats at once; steps per second and step latency (the last row: "
+            "50 chats one after another, so that a step's latency has no queue in it).",
             "",
             "| database | stack | steps/s | p50 ms | p99 ms | ratio to bare |",
             "|---|---|---|---|---|---|",
@@ -76,8 +77,14 @@ async def main(args: argparse.Namespace) -> list[str]:
             users = await conversation.seed_reporters(sessions, args.chats)
             bare = await conversation.bare_handler(users)
             full = await conversation.full_stack(sessions, users)
+            # The same flow, one chat after another: a step's own latency, without a queue.
+            alone = await conversation.full_stack(sessions, users[:50], at_once=False)
             await engine.dispose()
-            for label, r in (("bare PTB handler", bare), ("full stack", full)):
+            for label, r in (
+                ("bare PTB handler", bare),
+                ("full stack", full),
+                ("full stack, one chat at a time", alone),
+            ):
                 ratio = r["steps_per_s"] / bare["steps_per_s"]
                 lines.append(
                     f"| {name} | {label} | {r['steps_per_s']:.0f} | "
