@@ -132,7 +132,7 @@ class Console:
                 line = await self._read("Number: ")
                 if line is None or line.strip() in ("!quit", "q"):
                     return None
-                if line.strip().isdigit() and 1 <= int(line) <= len(people) + 1:
+                if line.strip().isdecimal() and 1 <= int(line) <= len(people) + 1:
                     index = int(line) - 1
                     chosen = people[index] if index < len(people) else None
                     return await _identity(session, chosen, self.secret)

@@ -28,7 +28,7 @@ def match(
     typed = canonical(_bare(text))
     if not typed:
         return None
-    if numbered and typed.isdigit():
+    if numbered and typed.isdecimal():
         choices = [b for b in buttons if not b.nav]
         index = int(typed) - 1
         return Match(choices[index]) if 0 <= index < len(choices) else None

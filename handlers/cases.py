@@ -55,12 +55,12 @@ class CaseActions:
     async def __call__(self, ctx: Ctx, conv: Conversation, data: str) -> list[Reply]:
         parts = data.split(":")[1:]
         name, args = (parts[0], parts[1:]) if parts else ("", [])
-        if name == "reply" and len(args) == 2 and args[1].isdigit():
+        if name == "reply" and len(args) == 2 and args[1].isdecimal():
             return await self._tipster_reply(ctx, conv, int(args[1]))
         if not is_officer(ctx):
             return [Reply(ctx.t("alert.not_yours"))]
         if name == "cases":
-            page = int(args[0]) if args and args[0].isdigit() else 0
+            page = int(args[0]) if args and args[0].isdecimal() else 0
             return [await self.queue(ctx, page)]
         if name == "stats":
             return [await self.stats(ctx, args[0] if args else "week")]
@@ -72,7 +72,7 @@ class CaseActions:
                     ctx, args[0] if args else "month", args[1] if len(args) > 1 else "xlsx"
                 )
             ]
-        if len(args) < 2 or not args[1].isdigit():
+        if len(args) < 2 or not args[1].isdecimal():
             return [Reply(ctx.t("stale.button"))]
         record = await case_record(ctx, args[0], int(args[1]))
         if record is None:

@@ -160,7 +160,7 @@ def _numbered_answer(conv: Conversation, event: Incoming) -> Incoming:
     """A bare number answers the last numbered menu, which may have come from the outbox
     (a reminder, an alert, a question) rather than from the current step."""
     text = (event.text or "").strip()
-    if not text.isdigit() or not conv.menu:
+    if not text.isdecimal() or not conv.menu:
         return event
     index = int(text) - 1
     if 0 <= index < len(conv.menu):

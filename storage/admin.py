@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
@@ -19,6 +20,7 @@ from storage.models import Commune, District, Hamlet, Invite, Person, Province, 
 from storage.types import utcnow
 
 _E = TypeVar("_E", Role, TeamKind)
+_PHONE = re.compile(r"\+?[0-9 ]+")
 
 
 class AdminError(Exception):
@@ -90,7 +92,7 @@ async def add_hamlet(
 
 async def find_commune(session: AsyncSession, name_or_id: str) -> Commune:
     with_hamlets = selectinload(Commune.hamlets)
-    if name_or_id.isdigit():
+    if name_or_id.isdecimal():
         commune = await session.get(Commune, int(name_or_id), options=[with_hamlets])
     else:
         wanted = canonical(name_or_id)
@@ -265,7 +267,7 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
         if language not in languages:
             problems.append(f"no catalogue for language {language!r}")
         phone = get("phone") or None
-        if phone and not phone.replace("+", "").replace(" ", "").isdigit():
+        if phone and not _PHONE.fullmatch(phone):
             problems.append(f"phone {phone!r} is not a number")
         if problems:
             result.errors.append(f"line {line}: " + "; ".join(problems))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from conversations.events import MediaIn
+from locales import t
 from storage.enums import Status
 from storage.models import (
     Activity,
@@ -237,10 +238,13 @@ async def test_unexpected_input_at_every_step_gets_a_hint(sessions, clock):
         {"text": "tro\u0302\u0300m ca\u0306\u0301p"},  # NFD
         {"media": MediaIn("photo", "p1", 1000)},
         {"text": "-7"},
+        {"text": "²"},  # a digit to str.isdigit, not a number to int()
+        {"text": "½"},
         {"location": (0.0, 0.0)},
         {"callback": "o:nowhere:x"},
         {"callback": "garbage"},
     ]
+    unexpected = t("vi", "error.unexpected")
     path = ["Báo vụ việc", "Trộm cắp", "Vừa xong", "Tại Thôn", None, "Xong", "Bình thường"]
     for step in path:
         async with sessions() as session:
@@ -250,6 +254,7 @@ async def test_unexpected_input_at_every_step_gets_a_hint(sessions, clock):
         for event in weird:
             replies = await chat.send(**event)
             assert replies and all(r.text for r in replies), f"silence at {before} for {event}"
+            assert not any(unexpected in r.text for r in replies), f"error at {before}: {event}"
             async with sessions() as session:
                 conv = await session.scalar(
                     select(Conversation).where(Conversation.chat_id == "member")

@@ -65,6 +65,12 @@ def test_numbers_do_not_choose_nav_buttons_and_out_of_range_is_no_match():
     assert match("1", CHOICES, numbered=False, ambiguous=frozenset()) is None
 
 
+def test_superscripts_are_no_number_and_full_width_digits_are():
+    assert match("²", CHOICES, numbered=True, ambiguous=frozenset()) is None
+    found = match("３", CHOICES, numbered=True, ambiguous=frozenset())
+    assert isinstance(found, Match) and found.button.data == "o:c:drugs"
+
+
 def test_an_ambiguous_stripped_word_asks_for_confirmation():
     found = match("chay", CHOICES, numbered=True, ambiguous=frozenset({"chay"}))
     assert isinstance(found, Match) and found.confirm and found.button.data == "o:c:fire"
