@@ -24,7 +24,7 @@ from handlers.cases import CaseActions
 from handlers.commands import handle_command
 from handlers.onboarding import looks_like_invite, redeem
 from locales import t
-from locales.text import nfc
+from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
 from storage.queries import chat_for, seen_before
@@ -137,13 +137,13 @@ class Router:
 
 
 def _normalised(event: Incoming) -> Incoming:
-    """NFC on arrival, and "/start x" typed as text read as a command."""
-    text = nfc(event.text) if event.text is not None else None
+    """Text cleaned on arrival, and "/start x" typed as text read as a command."""
+    text = clean(event.text) if event.text is not None else None
     command, args = event.command, event.args
     if text and text.startswith("/") and not command:
         head, _, args = text[1:].partition(" ")
         command, text = head.split("@")[0].lower() or None, None
-    return replace(event, text=text, command=command, args=nfc(args or ""))
+    return replace(event, text=text, command=command, args=clean(args or ""))
 
 
 def last_menu(replies: list[Reply], previous: list[list[str]]) -> list[list[str]]:

@@ -8,11 +8,19 @@ import unicodedata
 # Combining tone marks; other marks (circumflex, breve, horn) belong to the letter.
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _WORD = re.compile(r"\w+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def nfc(text: str) -> str:
     """Normalise incoming text to NFC (keyboards send NFD or a mix)."""
     return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str) -> str:
+    """Text as it arrives, made safe to keep: NFC, line ends as "\n", and no control
+    characters (PostgreSQL refuses NUL, spreadsheets refuse the rest)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", nfc(text))
 
 
 def _canonical_word(word: str) -> str:

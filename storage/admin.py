@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from locales.text import canonical, nfc, strip_diacritics
+from locales.text import canonical, clean, strip_diacritics
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
 from storage.models import Commune, District, Hamlet, Invite, Person, Province, Team
@@ -28,7 +28,7 @@ class AdminError(Exception):
 
 
 async def get_or_create_province(session: AsyncSession, name: str, label: str = "tỉnh") -> Province:
-    name = nfc(name.strip())
+    name = clean(name.strip())
     province = await session.scalar(select(Province).where(Province.name == name))
     if province is None:
         province = Province(name=name, label=label)
@@ -49,7 +49,7 @@ async def create_commune(
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Commune:
     prov = await get_or_create_province(session, province)
-    name = nfc(name.strip())
+    name = clean(name.strip())
     if await session.scalar(
         select(Commune).where(Commune.province_id == prov.id, Commune.name == name)
     ):
@@ -60,7 +60,7 @@ async def create_commune(
             select(District).where(District.province_id == prov.id, District.name == district)
         )
         if d is None:
-            d = District(province_id=prov.id, name=nfc(district))
+            d = District(province_id=prov.id, name=clean(district))
             session.add(d)
             await session.flush()
         district_id = d.id
@@ -83,7 +83,7 @@ async def add_hamlet(
     households: int | None = None,
 ) -> Hamlet:
     hamlet = Hamlet(
-        commune_id=commune.id, name=nfc(name.strip()), label=label, households=households
+        commune_id=commune.id, name=clean(name.strip()), label=label, households=households
     )
     session.add(hamlet)
     await session.flush()
@@ -122,7 +122,7 @@ def find_hamlet(commune: Commune, name: str) -> Hamlet | None:
 
 
 async def add_team(session: AsyncSession, hamlet: Hamlet, name: str, kind: TeamKind) -> Team:
-    team = Team(hamlet_id=hamlet.id, name=nfc(name.strip()), kind=kind)
+    team = Team(hamlet_id=hamlet.id, name=clean(name.strip()), kind=kind)
     session.add(team)
     await session.flush()
     return team
@@ -143,7 +143,7 @@ async def add_person(
     if role in HAMLET_ROLES and hamlet is None:
         raise AdminError(f"a {role} belongs to a hamlet: name the hamlet")
     person = Person(
-        full_name=nfc(full_name.strip()),
+        full_name=clean(full_name.strip()),
         role=role,
         commune_id=commune.id,
         hamlet_id=hamlet.id if hamlet and role not in COMMUNE_ROLES else None,
@@ -230,7 +230,7 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
     except UnicodeDecodeError as exc:
         result.errors.append(f"the file is not UTF-8 (byte {exc.start}): save it as CSV UTF-8")
         return result
-    reader = csv.DictReader(io.StringIO(nfc(text)))
+    reader = csv.DictReader(io.StringIO(clean(text)))
     missing = {"full_name", "role"} - set(reader.fieldnames or [])
     if missing:
         result.errors.append(

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -331,7 +332,10 @@ async def export_xlsx(
                 cell.font = Font(bold=True)
             sheet.freeze_panes = "A2"
         for row in rows:
-            sheet.append(row)
+            # Text saved before control characters were dropped on arrival.
+            sheet.append(
+                [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+            )
         if not header:  # the summary: a title, and percentages shown as such
             sheet["A1"].font = Font(bold=True, size=14)
             for row in sheet.iter_rows():

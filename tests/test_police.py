@@ -260,3 +260,20 @@ async def test_weekly_digest_is_queued_once_with_its_chart(sessions, clock, two_
     assert "Chưa báo cáo đủ: Thôn An Lạc, Thôn Phú Mỹ" in rows[0].text
     assert Image.open(rows[0].media_path).format == "PNG"
     assert render_chart(data, "en")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_control_characters_typed_are_dropped_and_old_ones_do_not_break_the_export(
+    sessions, clock, two_communes
+):
+    router = make_router(sessions, clock)
+    await Chat(router, "member").report_incident("Trộm cắp", "Mất xe\x00 máy\x0b\r\nđầu hẻm")
+    async with sessions() as session:
+        incident = await session.get(Incident, 1)
+        assert incident.description == "Mất xe máy\nđầu hẻm"
+        incident.description = "Lưu từ trước\x0b"  # saved before arrival dropped them
+        await session.commit()
+    officer = Chat(router, "officer")
+    await officer.command("export", "thang")
+    _, content = officer.last[0].document
+    rows = list(load_workbook(io.BytesIO(content))["Vụ việc"].iter_rows(values_only=True))
+    assert "Lưu từ trước" in rows[1]

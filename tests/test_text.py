@@ -12,7 +12,7 @@ from conversations.events import Button
 from conversations.matching import Match, match
 from conversations.parse import parse_number, parse_when
 from locales import available_languages, catalogue, t
-from locales.text import canonical, nfc, split_text, strip_diacritics
+from locales.text import canonical, clean, nfc, split_text, strip_diacritics
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=TZ)
@@ -141,3 +141,7 @@ def test_typed_invite_codes_are_recognised(typed, is_code):
     from handlers.onboarding import looks_like_invite
 
     assert looks_like_invite(typed) is is_code
+
+
+def test_clean_keeps_lines_and_tabs_and_drops_other_control_characters():
+    assert clean("tro\u0302\u0300m\x00 xe\r\nmáy\tđỏ\x1b\x85") == "trồm xe\nmáy\tđỏ"
