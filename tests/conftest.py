@@ -35,7 +35,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-async def _wipe(sessions: async_sessionmaker[AsyncSession], url: str) -> None:
+async def wipe(sessions: async_sessionmaker[AsyncSession], url: str) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with sessions() as session, session.begin():
         if url.startswith("postgresql"):
@@ -49,7 +49,7 @@ async def _wipe(sessions: async_sessionmaker[AsyncSession], url: str) -> None:
 async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(db_url)
     maker = make_sessionmaker(engine)
-    await _wipe(maker, db_url)
+    await wipe(maker, db_url)
     yield maker
     await engine.dispose()
 
@@ -75,12 +75,12 @@ def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def cli_db(env: Path, db_url: str) -> Path:
     """For tests that drive the command line (its own event loop): an empty database."""
 
-    async def wipe() -> None:
+    async def empty() -> None:
         engine = make_engine(db_url)
-        await _wipe(make_sessionmaker(engine), db_url)
+        await wipe(make_sessionmaker(engine), db_url)
         await engine.dispose()
 
-    asyncio.run(wipe())
+    asyncio.run(empty())
     return env
 
 
@@ -106,10 +106,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):
-    from tests.test_fuzz import _world
+def world(db_url: str):
+    from tests.test_fuzz import World
 
-    w = _world(tmp_path_factory)
+    w = World(db_url)
     yield w
     w.loop.run_until_complete(w.engine.dispose())
     w.loop.close()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from conversations.events import Incoming, MediaIn
 from locales import t
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker
 from tests.helpers import make_commune, make_router
 
 CHATS = ["head", "member", "officer", "stranger"]
@@ -68,17 +68,19 @@ steps = st.lists(
 
 
 class World:
-    """One database for every example: each example chats in chats of its own."""
+    """One database for every example (the test database, SQLite or PostgreSQL, emptied
+    first): each example chats in chats of its own."""
 
-    def __init__(self, path: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.engine = make_engine(f"sqlite+aiosqlite:///{path}")
-        self.sessions = make_sessionmaker(self.engine)
-        self.loop.run_until_complete(upgrade(self.engine))
-        self.loop.run_until_complete(make_commune(self.sessions))
+    def __init__(self, url: str) -> None:
         from datetime import UTC, datetime
 
-        from tests.conftest import Clock
+        from tests.conftest import Clock, wipe
+
+        self.loop = asyncio.new_event_loop()
+        self.engine = make_engine(url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.loop.run_until_complete(wipe(self.sessions, url))
+        self.loop.run_until_complete(make_commune(self.sessions))
 
         self.clock = Clock(datetime(2026, 11, 19, 12, tzinfo=UTC))
         self.router = make_router(self.sessions, self.clock)
@@ -160,7 +162,3 @@ def test_random_updates_are_always_answered_and_leave_the_database_consistent(
         await _consistent(world)
 
     world.loop.run_until_complete(run())
-
-
-def _world(tmp_path_factory: Any) -> World:
-    return World(str(tmp_path_factory.mktemp("fuzz") / "fuzz.db"))
