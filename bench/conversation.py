@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
 from bench.offline import OfflineRequest, message_update, press_update
+from bot.app import freeze_startup_objects
 from bot.telegram import build_application
 from conversations.context import EngineConfig
 from conversations.engine import Engine
@@ -105,6 +106,7 @@ async def full_stack(sessions: Any, users: list[int], *, at_once: bool = True) -
     router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET))
     app = build_application("1:bench", "http://offline.invalid", router, OfflineRequest())
     async with app:
+        freeze_startup_objects()  # as `binhyen run` does once started
         latencies, elapsed = await _drive(app, users, UPDATE_IDS, at_once=at_once)
     return _summary(latencies, elapsed)
 
@@ -125,5 +127,6 @@ async def bare_handler(users: list[int]) -> dict[str, float]:
     )
     app.add_handler(TypeHandler(Update, reply))
     async with app:
+        freeze_startup_objects()
         latencies, elapsed = await _drive(app, users, UPDATE_IDS)
     return _summary(latencies, elapsed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,6 +72,16 @@ async def seed_if_empty(services: Services) -> bool:
     return True
 
 
+def freeze_startup_objects() -> None:
+    """Take what start-up made (modules, flows, the application) out of the collector's view.
+
+    A full collection then walks only what came later: its pause drops from about 80 ms to a
+    few, which would otherwise hold back the sends queued behind it and land them on Telegram
+    closer together than its limit allows, and show in a step's latency."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_bot(
     settings: Settings, *, console: bool = False, person_id: str | None = None
 ) -> int:
@@ -123,6 +134,7 @@ async def run_bot(
             retention_days=settings.tip_retention_days,
         )
         await schedules.start()
+        freeze_startup_objects()
         if console or not (settings.telegram_bot_token or settings.zalo_bot_token):
             chat = Console(
                 services.sessions,
