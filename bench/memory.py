@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from bench.conversation import SECRET, STEPS, seed_reporters
@@ -16,6 +18,7 @@ from conversations.engine import Engine
 from conversations.events import Incoming
 from conversations.flows import all_flows
 from handlers.router import Router
+from storage.db import make_engine, make_sessionmaker, upgrade
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -50,6 +53,26 @@ def idle_run_mb(seconds: float = 6.0) -> float:
     finally:
         process.kill()
         process.wait()
+
+
+def in_flight_fresh(conversations: int) -> dict[str, float]:
+    """`in_flight` in a new process on a new SQLite file, so that what earlier benchmarks
+    left in this one does not count in its 'before'."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_in_flight_on_new_db, conversations).result()
+
+
+def _in_flight_on_new_db(conversations: int) -> dict[str, float]:
+    async def measure() -> dict[str, float]:
+        engine = make_engine(f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/memory.db")
+        await upgrade(engine)
+        try:
+            return await in_flight(make_sessionmaker(engine), conversations)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(measure())
 
 
 async def in_flight(sessions: Any, conversations: int) -> dict[str, float]:

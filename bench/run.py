@@ -144,9 +144,7 @@ async def main(args: argparse.Namespace) -> list[str]:
 
     if "memory" in args.only:
         idle = memory.idle_run_mb()
-        engine, sessions = await fresh_db(None)
-        flight = await memory.in_flight(sessions, args.in_flight)
-        await engine.dispose()
+        flight = memory.in_flight_fresh(args.in_flight)
         lines += [
             "## Memory",
             "",
@@ -154,7 +152,7 @@ async def main(args: argparse.Namespace) -> list[str]:
             "|---|---|",
             f"| `binhyen run` idle (console, demo on SQLite, scheduler and outbox) | "
             f"{idle:.0f} MB |",
-            f"| process before {flight['conversations']:,} conversations in flight | "
+            f"| new process, before {flight['conversations']:,} conversations in flight | "
             f"{flight['rss_before_mb']:.0f} MB |",
             f"| after | {flight['rss_after_mb']:.0f} MB "
             f"({flight['per_1000_kb']:.0f} KB per 1,000) |",
