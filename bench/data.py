@@ -144,20 +144,14 @@ async def build_province(
     return written, time.perf_counter() - began
 
 
-async def time_queries(sessions: Any, repeats: int = 5) -> dict[str, float]:
+async def time_queries(databases: list[Any], repeats: int = 9) -> list[dict[str, float]]:
     """Median milliseconds of one commune's weekly digest figures, its quarterly criteria
-    view, and a province-wide quarterly roll-up."""
+    view, and a province-wide quarterly roll-up, on each database (a sessionmaker each).
+
+    The databases take turns, query by query, so that a slow spell of a shared machine falls
+    on all of them alike and the ratio between them holds."""
     week = containing("week", date(2026, 11, 16))
     quarter = containing("quarter", date(2026, 9, 1))
-
-    async def timed(make: Any) -> float:
-        samples = []
-        for _ in range(repeats):
-            async with sessions() as session:
-                began = time.perf_counter()
-                await make(session)
-                samples.append((time.perf_counter() - began) * 1000)
-        return statistics.median(samples)
 
     async def digest(session: Any) -> None:
         await collect(session, await session.get(Commune, 7), week, NOW)
@@ -168,8 +162,15 @@ async def time_queries(sessions: Any, repeats: int = 5) -> dict[str, float]:
     async def province(session: Any) -> None:
         await province_incidents(session, 1, quarter, TZ)
 
-    return {
-        "digest_ms": await timed(digest),
-        "criteria_ms": await timed(criteria),
-        "province_ms": await timed(province),
-    }
+    results: list[dict[str, float]] = [{} for _ in databases]
+    for key, make in (("digest_ms", digest), ("criteria_ms", criteria), ("province_ms", province)):
+        samples: list[list[float]] = [[] for _ in databases]
+        for _ in range(repeats):
+            for i, sessions in enumerate(databases):
+                async with sessions() as session:
+                    began = time.perf_counter()
+                    await make(session)
+                    samples[i].append((time.perf_counter() - began) * 1000)
+        for result, taken in zip(results, samples, strict=True):
+            result[key] = statistics.median(taken)
+    return results

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
@@ -19,17 +20,17 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 RESULTS = Path(__file__).parent / "results"
 
 
-async def fresh_db(pg_url: str | None) -> tuple[Any, Any]:
-    """A migrated, empty database: a temp SQLite file, or a 'bench' schema in PostgreSQL."""
+async def fresh_db(pg_url: str | None, schema: str = "bench") -> tuple[Any, Any]:
+    """A migrated, empty database: a temp SQLite file, or a schema of that name in PostgreSQL."""
     if pg_url:
         admin = make_engine(pg_url)
         async with admin.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS bench CASCADE"))
-            await conn.execute(text("CREATE SCHEMA bench"))
+            await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            await conn.execute(text(f"CREATE SCHEMA {schema}"))
         await admin.dispose()
         engine = make_engine(
             pg_url,
-            connect_args={"server_settings": {"search_path": "bench"}},
+            connect_args={"server_settings": {"search_path": schema}},
             pool_size=20,
             max_overflow=20,
         )
@@ -37,6 +38,18 @@ async def fresh_db(pg_url: str | None) -> tuple[Any, Any]:
         engine = make_engine(f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db")
     await upgrade(engine)
     return engine, make_sessionmaker(engine)
+
+
+async def discard(engine: Any, schema: str = "bench") -> None:
+    """Close a benchmark database and give its room back: the temp SQLite file's folder, or
+    the PostgreSQL schema."""
+    if engine.dialect.name == "sqlite":
+        await engine.dispose()
+        shutil.rmtree(Path(engine.url.database).parent, ignore_errors=True)
+        return
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    await engine.dispose()
 
 
 def header() -> list[str]:
@@ -79,7 +92,7 @@ async def main(args: argparse.Namespace) -> list[str]:
             full = await conversation.full_stack(sessions, users)
             # The same flow, one chat after another: a step's own latency, without a queue.
             alone = await conversation.full_stack(sessions, users[:50], at_once=False)
-            await engine.dispose()
+            await discard(engine)
             for label, r in (
                 ("bare PTB handler", bare),
                 ("full stack", full),
@@ -98,23 +111,27 @@ async def main(args: argparse.Namespace) -> list[str]:
             "## Roll-ups at scale",
             "",
             f"{args.communes} communes × {args.hamlets} hamlets; {args.per_year:,} reports "
-            "a year (incidents, activities, tips, weekly reports); one year, then ten.",
+            "a year (incidents, activities, tips, weekly reports); one year and ten, "
+            "both built first, then timed in turns (the median of nine each).",
             "",
             "| database | years | rows | load s | weekly digest ms | quarterly "
             "criteria ms | province quarter ms |",
             "|---|---|---|---|---|---|---|",
         ]
         for name, url in databases:
+            built = []
             for years in (1, 10):
-                engine, sessions = await fresh_db(url)
+                engine, sessions = await fresh_db(url, f"bench_{years}y")
                 rows, seconds = await data.build_province(
                     engine, args.communes, args.hamlets, years, args.per_year
                 )
                 if url:
                     async with engine.begin() as conn:
                         await conn.execute(text("ANALYZE"))
-                timing = await data.time_queries(sessions)
-                await engine.dispose()
+                built.append((years, engine, sessions, rows, seconds))
+            timings = await data.time_queries([sessions for _, _, sessions, _, _ in built])
+            for (years, engine, _, rows, seconds), timing in zip(built, timings, strict=True):
+                await discard(engine, f"bench_{years}y")
                 lines.append(
                     f"| {name} | {years} | {rows:,} | {seconds:.0f} | "
                     f"{timing['digest_ms']:.1f} | {timing['criteria_ms']:.1f} | "
@@ -126,7 +143,7 @@ async def main(args: argparse.Namespace) -> list[str]:
     if "delivery" in args.only:
         engine, sessions = await fresh_db(None)
         result = await delivery.deliver(sessions, args.messages)
-        await engine.dispose()
+        await discard(engine)
         lines += [
             "## Delivery",
             "",
