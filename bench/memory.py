@@ -13,12 +13,12 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from bench.conversation import SECRET, STEPS, seed_reporters
+from bench.databases import discard, fresh_db
 from conversations.context import EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming
 from conversations.flows import all_flows
 from handlers.router import Router
-from storage.db import make_engine, make_sessionmaker, upgrade
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -65,12 +65,11 @@ def in_flight_fresh(conversations: int) -> dict[str, float]:
 
 def _in_flight_on_new_db(conversations: int) -> dict[str, float]:
     async def measure() -> dict[str, float]:
-        engine = make_engine(f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/memory.db")
-        await upgrade(engine)
+        engine, sessions = await fresh_db(None)
         try:
-            return await in_flight(make_sessionmaker(engine), conversations)
+            return await in_flight(sessions, conversations)
         finally:
-            await engine.dispose()
+            await discard(engine)
 
     return asyncio.run(measure())
 
