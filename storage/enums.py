@@ -122,6 +122,14 @@ class MediaType(StrEnum):
     DOCUMENT = "document"
 
 
+class HistoryEntry(StrEnum):
+    """Kinds of entry in a case's history."""
+
+    STATUS = "status"
+    NOTE = "note"
+    ASSIGN = "assign"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

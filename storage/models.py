@@ -362,8 +362,14 @@ class StatusChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_kind: Mapped[str] = mapped_column(String(16))
     record_id: Mapped[int] = mapped_column(Integer)
+    # What the entry records (HistoryEntry): a status change, a note or an assignment.
+    # status is the case's status after it, whatever the kind.
+    entry: Mapped[str] = mapped_column(String(16), default="status", server_default="status")
     status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     note: Mapped[str | None] = mapped_column(Text, default=None)
