@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from conversations.callbacks import CANCEL, MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
-from conversations.engine import NAV_CANCEL, Engine
+from conversations.engine import Engine
 from conversations.events import Incoming, Reply
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
@@ -39,14 +40,15 @@ async def handle_command(
     args = ctx.event.args.strip().lower().split()
     if command in OFFICER_COMMANDS:
         if command in ("cases", "vuviec"):
-            return await actions(ctx, conv, "a:cases:0")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.CASES, ("0",)))
         if command in ("stats", "thongke"):
-            return await actions(ctx, conv, f"a:stats:{args[0] if args else 'week'}")
+            word = next((a for a in args if a in PERIOD_WORDS), "week")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.STATS, (word,)))
         if command in ("criteria", "tieuchi"):
-            return await actions(ctx, conv, "a:crit")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.CRITERIA))
         period = next((a for a in args if a in PERIOD_WORDS), "month")
         fmt = "csv" if "csv" in args else "xlsx"
-        return await actions(ctx, conv, f"a:export:{period}:{fmt}")
+        return await actions.open_screen(ctx, OfficerScreen(Screen.EXPORT, (period, fmt)))
     if command == "start" and ctx.event.args.strip():
         greeting = await redeem(ctx, conv, ctx.event.args.strip())
         if ctx.person.role == Role.RESIDENT:
@@ -62,9 +64,9 @@ async def handle_command(
         )
         return [Reply(ctx.t(intro, address=first_upper(ctx.address))), engine.menu(ctx, conv)]
     if command in ("huy", "cancel"):
-        return await engine.handle(ctx, conv, _as_button(ctx, NAV_CANCEL))
+        return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command in ("ngonngu", "language"):
-        return await engine.handle(ctx, conv, _as_button(ctx, "m:language"))
+        return await engine.handle(ctx, conv, _as_button(ctx, MenuPick("language").encode()))
     if command == "trucban":
         return [await link_duty_chat(ctx)]
     if command in ("lich", "schedule"):

@@ -16,6 +16,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.callbacks import MenuPick
 from locales import t
 from scheduler.digest import DIGEST_KINDS, digest_targets, queue_digest
 from storage.enums import Role
@@ -171,8 +172,8 @@ async def _remind(
     for channel, chat_id, lang, hamlet_id in rows:
         text = t(lang, "remind.text", week=week, hamlet=by_id[hamlet_id].display_name)
         buttons = [
-            [{"label": t(lang, "menu.weekly_quiet"), "data": "m:weekly_quiet"}],
-            [{"label": t(lang, "menu.weekly"), "data": "m:weekly"}],
+            [{"label": t(lang, "menu.weekly_quiet"), "data": MenuPick("weekly_quiet").encode()}],
+            [{"label": t(lang, "menu.weekly"), "data": MenuPick("weekly").encode()}],
         ]
         await enqueue(
             session,
