@@ -180,6 +180,9 @@ class CaseActions:
 
     async def view(self, ctx: Ctx, record: Incident | Tip) -> list[Reply]:
         lines = _describe(ctx, record)
+        handler = await cases.assignee(session=ctx.session, record=record)
+        if handler is not None:
+            lines.append(f"{ctx.t('case.assignee')}: {handler.full_name or '–'}")
         if isinstance(record, Tip):
             for message in await cases.tip_messages(session=ctx.session, tip=record):
                 who = ctx.t("case.tipster") if message.from_tipster else message.officer or ""
@@ -233,6 +236,10 @@ class CaseActions:
         if done is None:
             return [Reply(ctx.t("alert.not_yours"))]
         code = cases.case_code(record)
+        name = done.assignee.full_name or ""
+        replies = [Reply(ctx.t("case.assigned", code=code, officer=name))]
+        if done.assignee.id != ctx.person.id and not done.chats:
+            replies.append(Reply(ctx.t("case.assignee_unreachable", officer=name)))
         for chat in done.chats:
             await ctx.notify(
                 chat.channel,
@@ -242,9 +249,7 @@ class CaseActions:
                 purpose="case_update",
                 commune_id=ctx.person.commune_id,
             )
-        return [
-            Reply(ctx.t("case.assigned", code=code, officer=done.assignee.full_name or "")),
-        ]
+        return [*replies, *await self.view(ctx, record)]
 
     async def stats(self, ctx: Ctx, word: str) -> Reply:
         from scheduler.digest import collect, render_chart, render_text

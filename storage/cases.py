@@ -395,6 +395,13 @@ async def tip_messages(*, session: AsyncSession, tip: Tip) -> list[TipLine]:
     return [TipLine(*row) for row in rows.all()]
 
 
+async def assignee(*, session: AsyncSession, record: Case) -> Person | None:
+    """Who the case is assigned to, if anyone."""
+    if record.assignee_id is None:
+        return None
+    return await session.get(Person, record.assignee_id)
+
+
 # --- the queue ------------------------------------------------------------------------
 
 
