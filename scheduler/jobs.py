@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
-from scheduler.digest import DIGEST_KINDS, digest_targets, queue_digest
+from scheduler.digest import DIGEST_KINDS, queue_digest
+from storage.cases import officer_chats
 from storage.enums import Role
 from storage.models import Commune, Hamlet, Identity, JobRun, Person, Schedule, WeeklyReport
 from storage.outbox import enqueue
@@ -122,11 +123,13 @@ async def run_job(
             f"{len(missing)} hamlet(s) without a report for {week}."
         )
     if job == "escalate":
-        targets = await digest_targets(session, commune.id, default_language)
-        for channel, chat_id, lang in targets:
+        targets = await officer_chats(
+            session=session, commune_id=commune.id, duty_first=True, language=default_language
+        )
+        for target in targets:
             key = "escalate.missing" if missing else "escalate.all_in"
             text = t(
-                lang,
+                target.language,
                 key,
                 week=week,
                 hamlets=", ".join(h.display_name for h in missing),
@@ -134,8 +137,8 @@ async def run_job(
             )
             await enqueue(
                 session,
-                channel=channel,
-                chat_id=chat_id,
+                channel=target.channel,
+                chat_id=target.chat_id,
                 text=text,
                 purpose="escalation",
                 commune_id=commune.id,
