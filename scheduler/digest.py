@@ -11,15 +11,14 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
+from storage import digests
 from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
 from storage.enums import ActivityKind
-from storage.models import Commune, DigestRun
+from storage.models import Commune
 from storage.outbox import enqueue
 from storage.periods import Period
 from storage.rollups import (
@@ -247,15 +246,8 @@ async def queue_digest(
     second worker sends nothing twice. 0 when no officer chat is linked yet: nothing is
     recorded, so the digest goes out once someone is.
     """
-    if (
-        await session.scalar(
-            select(DigestRun.id).where(
-                DigestRun.commune_id == commune.id,
-                DigestRun.kind == kind,
-                DigestRun.period_start == period.start,
-            )
-        )
-        is not None
+    if await digests.queued_before(
+        session=session, commune_id=commune.id, kind=kind, period_start=period.start
     ):
         return None
     targets = await officer_chats(
@@ -271,22 +263,10 @@ async def queue_digest(
         charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
         # Off the event loop, so chats keep flowing meanwhile.
         await asyncio.to_thread(_write_chart, charts[lang], data, lang)
-    try:
-        async with session.begin_nested():
-            session.add(
-                DigestRun(
-                    commune_id=commune.id,
-                    kind=kind,
-                    period_start=period.start,
-                    period_end=period.end,
-                    started_at=now,
-                    finished_at=now,
-                    note="late" if late_note else None,
-                )
-            )
-            await session.flush()
-    except IntegrityError:  # another worker got there first
-        return None
+    if not await digests.record_run(
+        session=session, commune_id=commune.id, kind=kind, period=period, now=now, late=late_note
+    ):
+        return None  # another worker got there first
     for target in targets:
         lang = target.language
         text = render_text(data, lang, kind)
