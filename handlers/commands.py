@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
-
 from conversations.callbacks import CANCEL, MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
 from conversations.engine import Engine
@@ -13,8 +11,9 @@ from conversations.events import Incoming, Reply
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from locales.text import first_upper
+from storage import duty
 from storage.enums import COMMUNE_ROLES, Role
-from storage.models import Conversation, DutyChat
+from storage.models import Conversation
 
 # Shown in the platform's command menu, in this order; descriptions from the catalogue.
 MENU_COMMANDS = (
@@ -91,17 +90,14 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
         return Reply(ctx.t("duty.only_officers"))
     if ctx.event.private:
         return Reply(ctx.t("duty.only_groups"))
-    duty = await ctx.session.scalar(
-        select(DutyChat).where(
-            DutyChat.commune_id == person.commune_id, DutyChat.channel == ctx.event.channel
-        )
+    await duty.link(
+        session=ctx.session,
+        commune_id=person.commune_id,
+        channel=ctx.event.channel,
+        chat_id=ctx.event.chat_id,
+        person_id=person.id,
+        now=ctx.now,
     )
-    if duty is None:
-        duty = DutyChat(
-            commune_id=person.commune_id, channel=ctx.event.channel, chat_id=ctx.event.chat_id
-        )
-        ctx.session.add(duty)
-    duty.chat_id, duty.linked_by, duty.linked_at = ctx.event.chat_id, person.id, ctx.now
     assert person.commune is not None
     return Reply(ctx.t("duty.linked", commune=person.commune.display_name))
 

@@ -213,34 +213,3 @@ async def test_a_question_reaches_the_tipster_by_pseudonym_only(sessions):
         )
         other = pseudonym(SECRET, "telegram", "someone-else")
         assert await cases.own_tip(session=session, tip_id=tip.id, reporter_key=other) is None
-
-
-async def test_alerts_go_to_the_duty_chat_or_else_to_each_active_officer(sessions):
-    from storage.models import DutyChat
-
-    a = await make_commune(sessions)
-    await make_commune(sessions, name="Bình Minh", prefix="b-")  # its officer stays out
-    async with sessions() as session, session.begin():
-        chats = await cases.officer_chats(
-            session=session, commune_id=a.id, duty_first=True, language="vi"
-        )
-        assert [chat.chat_id for chat in chats] == ["officer"]  # b's officer is not here
-        session.add(DutyChat(commune_id=a.id, channel="telegram", chat_id="-100"))
-        await session.flush()
-        duty = await cases.officer_chats(
-            session=session, commune_id=a.id, duty_first=True, language="km"
-        )
-        assert duty == [cases.Chat("telegram", "-100", "km")]
-        private = await cases.officer_chats(
-            session=session, commune_id=a.id, duty_first=False, language="vi"
-        )
-        assert [chat.chat_id for chat in private] == ["officer"]
-        officer = await load_person(session, a.officer)
-        officer.active = False
-        await session.flush()
-        assert (
-            await cases.officer_chats(
-                session=session, commune_id=a.id, duty_first=False, language="vi"
-            )
-            == []
-        )
