@@ -14,7 +14,7 @@ import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from locales import available_languages
+from locales import available_languages, t
 from locales.text import strip_diacritics
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
@@ -304,8 +304,11 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+CRONTAB_FORM = 'crontab: minute hour day month weekday, 0 and 7 = Sunday, e.g. "0 16 * * 5"'
+
+
 async def schedule(settings: Settings, args: argparse.Namespace) -> int:
-    from scheduler.jobs import trigger
+    from scheduler.crontab import CronError, parse
     from storage.schedules import ensure_defaults, schedules_of, set_schedule
 
     async with _session(settings) as session:
@@ -314,11 +317,14 @@ async def schedule(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 commune = await admin.find_commune(session, args.commune)
                 if args.cron:
-                    trigger(args.cron, ZoneInfo(commune.timezone))
+                    parse(args.cron, ZoneInfo(commune.timezone), utcnow())
                 enabled = True if args.on else False if args.off else None
                 row = await set_schedule(session, commune.id, args.job, args.cron, enabled)
+            except CronError as exc:
+                reason = t(settings.default_language, f"schedule.error.{exc.reason}")
+                return _fail(f"{reason} ({CRONTAB_FORM})")
             except (admin.AdminError, ValueError) as exc:
-                return _fail(f'{exc} (crontab: minute hour day month weekday, e.g. "0 16 * * fri")')
+                return _fail(f"{exc} ({CRONTAB_FORM})")
             print(
                 f"{commune.display_name}: {row.job} = {row.cron}"
                 f"{'' if row.enabled else ' (off)'}. Running bots pick it up within a minute."

@@ -10,6 +10,7 @@ from conversations.engine import Engine
 from conversations.events import Incoming, Reply
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
+from handlers.schedules import schedule_command
 from locales.text import first_upper
 from storage import duty
 from storage.enums import COMMUNE_ROLES, Role
@@ -100,36 +101,3 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
     )
     assert person.commune is not None
     return Reply(ctx.t("duty.linked", commune=person.commune.display_name))
-
-
-async def schedule_command(ctx: Ctx) -> Reply:
-    """/lich lists the commune's schedule; /lich <job> <crontab> changes one (admins)."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    from storage.schedules import DEFAULTS, schedules_of, set_schedule
-
-    person = ctx.person
-    if person.role != Role.ADMIN or person.commune_id is None:
-        return Reply(ctx.t("schedule.only_admins"))
-    job, _, cron = ctx.event.args.strip().partition(" ")
-    if job:
-        if job not in DEFAULTS:
-            return Reply(ctx.t("schedule.unknown", jobs=", ".join(DEFAULTS)))
-        try:
-            CronTrigger.from_crontab(cron, timezone=ctx.tz)
-        except ValueError:
-            return Reply(ctx.t("schedule.bad_cron"))
-        await set_schedule(ctx.session, person.commune_id, job, cron)
-    rows = await schedules_of(ctx.session, person.commune_id)
-    if not rows:
-        from storage.schedules import ensure_defaults
-
-        await ensure_defaults(ctx.session)
-        rows = await schedules_of(ctx.session, person.commune_id)
-    lines = [ctx.t("schedule.title")]
-    lines += [
-        f"• {ctx.t('schedule.job.' + r.job)}: {r.cron}" + ("" if r.enabled else " (off)")
-        for r in rows
-    ]
-    lines.append(ctx.t("schedule.how"))
-    return Reply("\n".join(lines))

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.callbacks import MenuPick
 from locales import t
+from scheduler.crontab import last_fire
 from scheduler.digest import DIGEST_KINDS, queue_digest
 from storage.cases import officer_chats
 from storage.models import Commune, Hamlet
@@ -30,23 +30,6 @@ REMINDERS = ("remind", "remind_again")
 # How late a reminder or escalation may still go out after a stop; a digest always does.
 GRACE = timedelta(hours=12)
 LATE = timedelta(minutes=30)
-
-
-def trigger(cron: str, tz: ZoneInfo) -> CronTrigger:
-    return CronTrigger.from_crontab(cron, timezone=tz)
-
-
-def last_fire(
-    cron: str, tz: ZoneInfo, now: datetime, window: timedelta = timedelta(days=100)
-) -> datetime | None:
-    """The latest time at or before now that the schedule fires; None if not within window."""
-    cron_trigger = trigger(cron, tz)
-    found = None
-    candidate = cron_trigger.get_next_fire_time(None, now - window)
-    while candidate is not None and candidate <= now:
-        found = candidate
-        candidate = cron_trigger.get_next_fire_time(candidate, candidate + timedelta(seconds=1))
-    return found
 
 
 def due_now(job: str, fire: datetime, now: datetime) -> bool:

@@ -19,7 +19,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from scheduler.jobs import due_jobs, last_fire, run_job, trigger
+from scheduler.crontab import last_fire, parse
+from scheduler.jobs import due_jobs, run_job
 from storage import leader
 from storage.schedules import commune_schedule, enabled_timings, ensure_defaults
 from storage.types import utcnow
@@ -167,13 +168,17 @@ class SchedulerService:
         for job_id, w in wanted.items():
             if self._crons.get(job_id) == f"{w.cron}@{w.timezone}":
                 continue
+            tz = ZoneInfo(w.timezone)
             try:
-                cron_trigger = trigger(w.cron, ZoneInfo(w.timezone))
-            except ValueError:
+                # Checked again here: a schedule stored before the checks existed may fire
+                # every minute, or never.
+                cron_trigger = parse(w.cron, tz, self.clock()).trigger(tz)
+            except ValueError as error:
                 log.error(
-                    "schedule %s of commune %s is not a valid crontab: %r",
+                    "schedule %s of commune %s is not used (%s): %r",
                     w.job,
                     w.commune_id,
+                    error,
                     w.cron,
                 )
                 continue

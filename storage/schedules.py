@@ -22,6 +22,8 @@ DEFAULTS: dict[str, str] = {
     "digest_quarterly": "0 7 1 1,4,7,10 *",
     "purge": "0 3 * * *",  # closed tips past their retention, nightly
 }
+# Set by the system operator (binhyen schedule set), never from a chat: the retention purge.
+OPERATOR_JOBS = frozenset({"purge"})
 
 
 async def ensure_defaults(session: AsyncSession) -> None:

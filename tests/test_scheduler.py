@@ -509,11 +509,37 @@ async def test_an_admin_edits_the_schedule_in_chat(sessions, clock):
     assert "Chỉ quản trị" in officer.text
     chief_chat = Chat(router, "chief")
     await chief_chat.command("lich", "remind 30 15 * * fri")
-    assert "nhắc báo cáo tuần: 30 15 * * fri" in chief_chat.text
+    assert "Nhắc báo cáo tuần: Thứ Sáu 15:30" in chief_chat.text
+    assert "Báo cáo tháng: ngày 1 hằng tháng, 07:00" in chief_chat.text
     await chief_chat.command("lich", "remind 99 99")
-    assert "chưa đúng dạng" in chief_chat.text
+    assert "Chưa hiểu thời điểm" in chief_chat.text
     async with sessions() as session:
         row = await session.scalar(
             select(Schedule).where(Schedule.commune_id == c.id, Schedule.job == "remind")
         )
     assert row.cron == "30 15 * * fri"
+    # In words, as an admin says it; stored in standard crontab, 5 = Friday.
+    await chief_chat.command("lich", "nhắc thứ 6 15:45")
+    assert "Nhắc báo cáo tuần: Thứ Sáu 15:45" in chief_chat.text
+    await chief_chat.command("lich", "nhac lai cn 8h")
+    assert "Nhắc lần hai: Chủ nhật 08:00" in chief_chat.text
+    await chief_chat.command("lich", "tuan hang ngay 6h30")
+    assert "Báo cáo tuần: hằng ngày 06:30" in chief_chat.text
+    await chief_chat.command("lich", "remind * * * * *")
+    assert "dày hơn mỗi giờ" in chief_chat.text
+    await chief_chat.command("lich", "remind 0 0 30 2 *")
+    assert "không bao giờ tới" in chief_chat.text
+    await chief_chat.command("lich", "xoa thu6 3h")
+    assert "Không có việc đó" in chief_chat.text and "Nhắc báo cáo tuần" in chief_chat.text
+    await chief_chat.command("lich", "purge 0 4 * * *")  # the operator's, not the chat's
+    assert "người vận hành" in chief_chat.text
+    async with sessions() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    select(Schedule.job, Schedule.cron).where(Schedule.commune_id == c.id)
+                )
+            ).all()
+        )
+    assert rows["remind"] == "45 15 * * 5" and rows["remind_again"] == "0 8 * * 0"
+    assert rows["digest_weekly"] == "30 6 * * *" and rows["purge"] == "0 3 * * *"
