@@ -90,7 +90,6 @@ async def build_province(
                     "kind": rng.choice(kinds),
                     "held_on": day,
                     "received_at": start,
-                    "status": "new",
                     "cases": 2,
                     "cases_successful": 1,
                     "attendees": 30,

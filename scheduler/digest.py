@@ -300,7 +300,6 @@ async def queue_digest(
                     period_start=period.start,
                     period_end=period.end,
                     started_at=now,
-                    finished_at=now,
                     note="late" if late_note else None,
                 )
             )
