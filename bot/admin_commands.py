@@ -11,7 +11,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import segno
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
@@ -22,7 +21,6 @@ from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Role, TeamKind
 from storage.identity import pretty_invite
-from storage.models import Commune, Identity, Person, Team
 from storage.types import utcnow
 
 
@@ -35,13 +33,6 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
-
-
-async def _communes(session: AsyncSession, name: str | None) -> list[Commune]:
-    """The named commune, or every commune."""
-    if name:
-        return [await admin.find_commune(session, name)]
-    return list((await session.scalars(select(Commune).order_by(Commune.id))).all())
 
 
 def _fail(message: str) -> int:
@@ -147,7 +138,9 @@ async def person_add(settings: Settings, args: argparse.Namespace) -> int:
             hamlet = admin.find_hamlet(commune, args.hamlet) if args.hamlet else None
             if args.hamlet and hamlet is None:
                 raise admin.AdminError(f"no hamlet {args.hamlet!r} in {commune.display_name}")
-            team = await session.get(Team, int(args.team)) if args.team else None
+            team = (
+                await admin.get_team(session=session, team_id=int(args.team)) if args.team else None
+            )
             if args.team and (team is None or hamlet is None or team.hamlet_id != hamlet.id):
                 raise admin.AdminError(f"no team {args.team} in that hamlet")
             language = args.language or settings.default_language
@@ -208,27 +201,17 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     async with _session(settings) as session:
         if args.person:
-            people = [p for pid in args.person if (p := await session.get(Person, pid))]
+            people = [
+                p
+                for pid in args.person
+                if (p := await admin.get_person(session=session, person_id=pid))
+            ]
             missing = set(args.person) - {p.id for p in people}
             if missing:
                 return _fail(f"no person with id {', '.join(map(str, sorted(missing)))}")
         else:
             commune = await admin.find_commune(session, args.commune)
-            linked = select(Identity.person_id)
-            people = list(
-                (
-                    await session.scalars(
-                        select(Person)
-                        .where(
-                            Person.commune_id == commune.id,
-                            Person.active.is_(True),
-                            Person.role != Role.RESIDENT,
-                            Person.id.not_in(linked),
-                        )
-                        .order_by(Person.id)
-                    )
-                ).all()
-            )
+            people = await admin.people_to_invite(session=session, commune_id=commune.id)
         if not settings.telegram_bot_username:
             print("Note: set TELEGRAM_BOT_USERNAME so the links name your bot.", file=sys.stderr)
         for person in people:
@@ -272,7 +255,7 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
     from storage.periods import last_complete
 
     async with _session(settings) as session:
-        communes = await _communes(session, args.commune)
+        communes = await admin.communes(session=session, name=args.commune)
         now = utcnow()
         for commune in communes:
             tz = ZoneInfo(commune.timezone)
@@ -304,7 +287,7 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
 
     job = "remind_again" if args.again else "remind"
     async with _session(settings) as session:
-        communes = await _communes(session, args.commune)
+        communes = await admin.communes(session=session, name=args.commune)
         now = utcnow()
         for commune in communes:
             print(
@@ -341,7 +324,7 @@ async def schedule(settings: Settings, args: argparse.Namespace) -> int:
                 f"{'' if row.enabled else ' (off)'}. Running bots pick it up within a minute."
             )
             return 0
-        names = dict((await session.execute(select(Commune.id, Commune.name))).all())
+        names = await admin.commune_names(session=session)
         for row in await schedules_of(session):
             state = "" if row.enabled else "  (off)"
             print(f"{names[row.commune_id]:<20} {row.job:<18} {row.cron}{state}")
@@ -349,37 +332,16 @@ async def schedule(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def outbox(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlalchemy import func, update
-
-    from storage.models import OutboxMessage
+    from storage import outbox as messages
+    from storage.enums import OutboxStatus
 
     async with _session(settings) as session:
         if args.retry:
-            result = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == "failed")
-                .values(status="pending", attempts=0, not_before=utcnow())
-            )
-            print(f"{result.rowcount} failed message(s) will be sent again.")
-        counts = dict(
-            (
-                await session.execute(
-                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-                )
-            ).all()
-        )
-        print(
-            "  ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "sending", "sent", "failed"))
-        )
-        failed = (
-            await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == "failed")
-                .order_by(OutboxMessage.id.desc())
-                .limit(50)
-            )
-        ).all()
-        for row in failed:
+            count = await messages.retry_failed(session=session, now=utcnow())
+            print(f"{count} failed message(s) will be sent again.")
+        overview = await messages.overview(session=session)
+        print("  ".join(f"{status}: {overview.counts[status]}" for status in OutboxStatus))
+        for row in overview.failed:
             # Chat ids are shortened: a tipster's chat must not be readable here either.
             print(
                 f"  #{row.id} {row.channel} …{row.chat_id[-3:]} {row.purpose} "

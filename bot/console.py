@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.rendering import numbered_text
 from conversations.events import Incoming, MediaIn, Reply
 from handlers.router import Router
+from storage import admin, queries
 from storage.enums import Channel, Role
-from storage.identity import pseudonym
 from storage.models import Identity, Person
 
 HELP = """Console chat. Type answers as in a chat; numbers choose from menus.
@@ -52,31 +51,24 @@ async def _people(session: AsyncSession) -> list[Person]:
         Role.OFFICER: 3,
         Role.ADMIN: 4,
     }
-    rows = (
-        await session.scalars(
-            select(Person).where(Person.role != Role.RESIDENT, Person.active.is_(True))
-        )
-    ).all()
+    rows = await admin.staff(session=session)
     return sorted(rows, key=lambda p: (order.get(Role(p.role), 9), p.hamlet_id or 0, p.id))
 
 
 async def _identity(session: AsyncSession, person: Person | None, secret: bytes) -> Identity:
     external = f"person-{person.id}" if person else f"resident-{next(_RESIDENTS)}"
-    identity = await session.scalar(
-        select(Identity).where(
-            Identity.channel == Channel.CONSOLE, Identity.external_id == external
-        )
+    identity = await queries.find_identity(
+        session=session, channel=Channel.CONSOLE, external_id=external
     )
     if identity is None and person is not None:
-        identity = Identity(
+        identity = await queries.add_identity(
+            session=session,
             person_id=person.id,
             channel=Channel.CONSOLE,
             external_id=external,
             chat_id=external,
-            pseudonym=pseudonym(secret, "console", external),
+            secret=secret,
         )
-        session.add(identity)
-        await session.flush()
     return identity or Identity(channel=Channel.CONSOLE, external_id=external, chat_id=external)
 
 

@@ -31,6 +31,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chatlocks import ChatLocks
+from conversations.callbacks import fits
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.commands import MENU_COMMANDS
 from handlers.router import Router
@@ -42,7 +43,6 @@ from storage.enums import Channel
 log = logging.getLogger(__name__)
 # Durations as timedelta now, as the next major version of python-telegram-bot will have them.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit on callback_data
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -129,8 +129,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
 
 def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup:
     for b in (b for row in rows for b in row):
-        if len(b.data.encode()) > CALLBACK_LIMIT:
-            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {b.data!r}")
+        if not fits(b.data):
+            raise ValueError(f"button data does not fit Telegram's limit: {b.data!r}")
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )

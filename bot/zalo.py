@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
@@ -22,8 +21,8 @@ from handlers.router import Router, last_menu
 from locales import t
 from locales.text import split_text
 from scheduler.dispatcher import DeliveryError
+from storage import queries
 from storage.enums import Channel
-from storage.models import Conversation
 
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 2000  # characters per sendMessage
@@ -222,10 +221,8 @@ class ZaloSender:
             raise DeliveryError(str(exc)) from exc
         if rows:
             async with self.sessions() as session, session.begin():
-                conv = await session.scalar(
-                    select(Conversation).where(
-                        Conversation.channel == Channel.ZALO, Conversation.chat_id == chat_id
-                    )
+                conv = await queries.find_conversation(
+                    session=session, channel=Channel.ZALO, chat_id=chat_id
                 )
                 if conv is not None:
                     conv.menu = last_menu([reply], conv.menu)

@@ -39,9 +39,6 @@ class Screen(StrEnum):
     EXPORT = "export"
 
 
-CASE_KINDS = ("i", "t")  # incident, tip
-
-
 @dataclass(frozen=True)
 class Nav:
     """Back or cancel: the same on every step."""
@@ -78,7 +75,7 @@ class CaseAction:
     """An action on one case; arg is the new status or the chosen assignee."""
 
     verb: Verb
-    kind: str  # "i" or "t"
+    kind: str  # "i" (incident) or "t" (tip)
     case_id: int
     arg: str | None = None
 
@@ -157,7 +154,9 @@ def _action(data: str, parts: list[str]) -> Callback:
     if name not in tuple(Verb) or len(args) not in (2, 3):
         return Stale(data)
     kind, case_id = args[0], args[1]
-    if kind not in CASE_KINDS or not (case_id.isascii() and case_id.isdecimal()):
+    # An unknown kind letter still decodes: the case lookup finds no such case and the
+    # presser is told it is not theirs, as for any case outside their reach.
+    if not _word(kind) or not (case_id.isascii() and case_id.isdecimal()):
         return Stale(data)
     if not 0 < int(case_id) < 2**31:  # an integer column: larger ids name no case
         return Stale(data)

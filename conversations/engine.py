@@ -9,29 +9,47 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from conversations.callbacks import (
+    BACK,
+    CANCEL,
+    CaseAction,
+    MenuPick,
+    Nav,
+    OfficerScreen,
+    OptionPick,
+    decode,
+)
 from conversations.context import Ctx
 from conversations.events import Button, Incoming, Reply
 from conversations.flow import Data, Flow, Kind, Step
 from conversations.matching import Match, match
 from conversations.menu import menu_reply
 from conversations.parse import parse_number, parse_when
-from conversations.steps import prompt_for_step, quick_value, step_buttons
+from conversations.steps import DONE_VALUE, SKIP_VALUE, prompt_for_step, quick_value, step_buttons
 from locales import t_list
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
 DONE, PENDING, HELD = "__done", "__pending", "__held"
-NAV_BACK, NAV_CANCEL = "n:back", "n:cancel"
 
 
 def _nav(ctx: Ctx) -> list[Button]:
     return [
-        Button(ctx.t("nav.back"), NAV_BACK, nav=True),
-        Button(ctx.t("nav.cancel"), NAV_CANCEL, nav=True),
+        Button(ctx.t("nav.back"), BACK.encode(), nav=True),
+        Button(ctx.t("nav.cancel"), CANCEL.encode(), nav=True),
     ]
 
 
+def _option(step: str, value: str) -> str:
+    return OptionPick(step, value).encode()
+
+
 Action = Callable[[Ctx, Conversation, str], Awaitable[list[Reply]]]
+
+
+def _answers_step(data: str, step: str | None) -> bool:
+    pressed = decode(data)
+    return isinstance(pressed, OptionPick) and pressed.step == step
 
 
 class Engine:
@@ -51,8 +69,8 @@ class Engine:
             return Reply(
                 ctx.t("resume.prompt", flow=ctx.t(flow.title)),
                 [
-                    [Button(ctx.t("resume.continue"), "m:resume")],
-                    [Button(ctx.t("resume.discard"), "m:discard")],
+                    [Button(ctx.t("resume.continue"), MenuPick("resume").encode())],
+                    [Button(ctx.t("resume.discard"), MenuPick("discard").encode())],
                 ],
                 numbered=True,
             )
@@ -61,15 +79,15 @@ class Engine:
             return Reply(
                 text,
                 [
-                    [Button(ctx.t(flow.confirm_label), f"o:{SUMMARY}:submit")],
-                    [Button(ctx.t("nav.edit"), f"o:{SUMMARY}:edit")],
+                    [Button(ctx.t(flow.confirm_label), _option(SUMMARY, "submit"))],
+                    [Button(ctx.t("nav.edit"), _option(SUMMARY, "edit"))],
                     _nav(ctx),
                 ],
                 numbered=True,
             )
         if conv.step == EDIT:
             rows = [
-                [Button(ctx.t(s.summary_label), f"o:{EDIT}:{s.key}")]
+                [Button(ctx.t(s.summary_label), _option(EDIT, s.key))]
                 for s in flow.steps
                 if s.summary_label and s.key in data.get(DONE, []) and s.applies(ctx, data)
             ]
@@ -80,8 +98,8 @@ class Engine:
                 ctx.t("match.confirm", label=pending.get("label", "")),
                 [
                     [
-                        Button(ctx.t("match.yes"), f"o:{CONFIRM}:yes"),
-                        Button(ctx.t("match.no"), f"o:{CONFIRM}:no"),
+                        Button(ctx.t("match.yes"), _option(CONFIRM, "yes")),
+                        Button(ctx.t("match.no"), _option(CONFIRM, "no")),
                     ],
                 ],
                 numbered=True,
@@ -154,7 +172,7 @@ class Engine:
             conv.flow
             and not conv.paused
             and self._stale(ctx, conv)
-            and not (data and data.startswith(f"o:{conv.step}:"))
+            and not (data and _answers_step(data, conv.step))
         ):
             conv.paused = True
             held = {
@@ -173,24 +191,24 @@ class Engine:
         return ctx.now - conv.updated_at > ctx.config.timeout
 
     async def _on_button(self, ctx: Ctx, conv: Conversation, data: str) -> list[Reply]:
-        if data == NAV_CANCEL:
+        pressed = decode(data)
+        if pressed == CANCEL:
             had = conv.flow is not None
             self.clear(conv)
             return [
                 Reply(ctx.t("nav.cancelled" if had else "nav.nothing_to_cancel")),
                 menu_reply(ctx, self.flows),
             ]
-        if data == NAV_BACK:
+        if isinstance(pressed, Nav):
             return self._back(ctx, conv)
-        if data.startswith("m:"):
-            return await self._on_menu(ctx, conv, data[2:])
-        if data.startswith("a:") and self.actions is not None:
+        if isinstance(pressed, MenuPick):
+            return await self._on_menu(ctx, conv, pressed.name)
+        if isinstance(pressed, CaseAction | OfficerScreen) and self.actions is not None:
             return await self.actions(ctx, conv, data)
-        if data.startswith("o:"):
-            _, step_key, value = data.split(":", 2) if data.count(":") >= 2 else ("", "", "")
-            if conv.flow is None or conv.paused or step_key != conv.step:
+        if isinstance(pressed, OptionPick):
+            if conv.flow is None or conv.paused or pressed.step != conv.step:
                 return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
-            return await self._on_option(ctx, conv, step_key, value)
+            return await self._on_option(ctx, conv, pressed.step, pressed.value)
         return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
 
     async def _on_menu(self, ctx: Ctx, conv: Conversation, action: str) -> list[Reply]:
@@ -273,12 +291,12 @@ class Engine:
         step = flow.step(step_key)
         if not step.applies(ctx, conv.data):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
-        if value == "__skip" and step.optional:
+        if value == SKIP_VALUE and step.optional:
             return await self._answer(ctx, conv, flow, step, None)
-        if step.kind == Kind.MEDIA and value == "__done":
+        if step.kind == Kind.MEDIA and value == DONE_VALUE:
             return await self._answer(ctx, conv, flow, step, conv.data.get(step.key) or [])
         buttons, _ = step_buttons(ctx, step, conv.data)
-        if not any(b.data == f"o:{step.key}:{value}" for row in buttons for b in row):
+        if not any(decode(b.data) == OptionPick(step.key, value) for row in buttons for b in row):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
         return await self._checked(ctx, conv, flow, step, quick_value(ctx, step, value))
 
@@ -373,7 +391,7 @@ class Engine:
         return [
             Reply(
                 ctx.t("media.received", count=len(items)),
-                [[Button(ctx.t("media.done"), f"o:{step.key}:__done")], _nav(ctx)],
+                [[Button(ctx.t("media.done"), _option(step.key, DONE_VALUE))], _nav(ctx)],
                 numbered=True,
             )
         ]

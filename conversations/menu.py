@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from conversations.callbacks import MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
 from conversations.events import Button, Reply
 from locales import t_list
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
 ORDER = ("weekly_quiet", "incident", "weekly", "activity", "tip", "tip_add", "language")
 # What officers and admins do outside flows: (label key, action data).
 OFFICER_ACTIONS = (
-    ("menu.cases", "a:cases:0"),
-    ("menu.stats", "a:stats:week"),
-    ("menu.criteria", "a:crit"),
-    ("menu.export", "a:export:month"),
+    ("menu.cases", OfficerScreen(Screen.CASES, ("0",)).encode()),
+    ("menu.stats", OfficerScreen(Screen.STATS, ("week",)).encode()),
+    ("menu.criteria", OfficerScreen(Screen.CRITERIA).encode()),
+    ("menu.export", OfficerScreen(Screen.EXPORT, ("month",)).encode()),
 )
 
 
@@ -30,7 +31,7 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
         [
             Button(
                 ctx.t(f"menu.{name}"),
-                f"m:{name}",
+                MenuPick(name).encode(),
                 keywords=tuple(t_list(ctx.lang, f"menu.{name}_keywords")),
             )
         ]

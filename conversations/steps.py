@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from conversations.callbacks import OptionPick
 from conversations.context import Ctx
 from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Step
+
+DONE_VALUE, SKIP_VALUE = "__done", "__skip"  # "no more media", "skip this step"
 
 
 def prompt_for_step(ctx: Ctx, flow: Flow, step: Step, data: Data) -> str:
@@ -25,7 +28,7 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
     """The step's answer buttons (without back and cancel) and whether they are numbered."""
 
     def button(value: str, label: str, keywords: tuple[str, ...] = ()) -> Button:
-        return Button(label, f"o:{step.key}:{value}", keywords=keywords)
+        return Button(label, OptionPick(step.key, value).encode(), keywords=keywords)
 
     rows: list[list[Button]] = []
     numbered = True
@@ -34,7 +37,7 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
             [
                 Button(
                     o.label,
-                    f"o:{step.key}:{o.value}",
+                    OptionPick(step.key, o.value).encode(),
                     keywords=o.keywords,
                     share_location=step.kind == Kind.LOCATION and o.value == "share",
                 )
@@ -50,11 +53,13 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
     elif step.kind == Kind.MEDIA:
         label = "media.done" if data.get(step.key) else "media.none"
         words = ("xong", "done", "bo qua", "skip", "khong co", "khong")
-        rows = [[Button(ctx.t(label), f"o:{step.key}:__done", keywords=words)]]
+        rows = [[button(DONE_VALUE, ctx.t(label), words)]]
     if step.kind == Kind.TEXT:
         numbered = False
     if step.optional:
-        rows.append([Button(ctx.t("nav.skip"), f"o:{step.key}:__skip", nav=True)])
+        rows.append(
+            [Button(ctx.t("nav.skip"), OptionPick(step.key, SKIP_VALUE).encode(), nav=True)]
+        )
     return rows, numbered
 
 

@@ -1,28 +1,30 @@
-"""Officer actions from buttons and commands: the case queue, a case, its status, statistics,
-criteria and exports. Button data comes from the client and is never trusted: every action
-checks the presser's rights on the record it names."""
+"""Officer actions from buttons and commands, rendered for a chat: the case queue, a case,
+its status, statistics, criteria and exports.
+
+Button data comes from the client and is never trusted: it is decoded by
+conversations.callbacks, and every action goes through storage.cases, which checks the
+presser's rights on the record it names. This module only turns the results into replies.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Awaitable, Callable
 
+from conversations.callbacks import (
+    CaseAction,
+    OfficerScreen,
+    Screen,
+    Verb,
+    decode,
+)
 from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Button, Reply
-from conversations.flows.officer import case_code, case_record, set_status
-from storage.enums import COMMUNE_ROLES, RecordKind, Status
-from storage.models import (
-    Attachment,
-    Conversation,
-    Identity,
-    Incident,
-    Person,
-    StatusChange,
-    Tip,
-    TipMessage,
-)
+from conversations.flows.officer import KIND_LETTER, case_record, tell
+from storage import cases
+from storage.enums import HistoryEntry, RecordKind, Status
+from storage.models import Conversation, Incident, Tip
 from storage.periods import containing
-from storage.rollups import open_cases
 
 PAGE = 5
 SAFE_FOR_TIPS = ("photo", "voice")
@@ -36,228 +38,218 @@ PERIOD_WORDS = {
     "nam": "year",
     "year": "year",
 }
+# Case actions that start a conversation for the officer to type into.
+TYPED = {Verb.NOTE: "case_note", Verb.CLOSE: "case_close", Verb.ASK: "tip_question"}
 
 
 def is_officer(ctx: Ctx) -> bool:
-    return (
-        ctx.person.active
-        and ctx.person.role in COMMUNE_ROLES
-        and (ctx.person.commune_id is not None)
+    return cases.may_handle_cases(ctx.person)
+
+
+def case_button(label: str, verb: Verb, record: Incident | Tip, arg: str | None = None) -> Button:
+    return Button(
+        label, CaseAction(verb, KIND_LETTER[cases.kind_of(record)], record.id, arg).encode()
     )
 
 
+Handler = Callable[[Ctx, Conversation, Incident | Tip, CaseAction], Awaitable[list[Reply]]]
+
+
 class CaseActions:
-    """Handles "a:…" data; wired into the engine so typed menu choices reach it too."""
+    """Handles officer button data; wired into the engine so typed menu choices reach it too."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.verbs: dict[Verb, Handler] = {
+            Verb.VIEW: self._view,
+            Verb.ACK: self._ack,
+            Verb.STATUS: self._status,
+            Verb.ASSIGN: self._assign,
+            Verb.NOTE: self._typed,
+            Verb.CLOSE: self._typed,
+            Verb.ASK: self._typed,
+        }
 
     async def __call__(self, ctx: Ctx, conv: Conversation, data: str) -> list[Reply]:
-        parts = data.split(":")[1:]
-        name, args = (parts[0], parts[1:]) if parts else ("", [])
-        if name == "reply" and len(args) == 2 and args[1].isdecimal():
-            return await self._tipster_reply(ctx, conv, int(args[1]))
+        action = decode(data)
+        if isinstance(action, CaseAction) and action.verb == Verb.REPLY:
+            return await self._tipster_reply(ctx, conv, action)
         if not is_officer(ctx):
             return [Reply(ctx.t("alert.not_yours"))]
-        if name == "cases":
-            page = int(args[0]) if args and args[0].isdecimal() else 0
-            return [await self.queue(ctx, page)]
-        if name == "stats":
-            return [await self.stats(ctx, args[0] if args else "week")]
-        if name == "crit":
-            return [await self.criteria(ctx)]
-        if name == "export":
-            return [
-                await self.export(
-                    ctx, args[0] if args else "month", args[1] if len(args) > 1 else "xlsx"
-                )
-            ]
-        if len(args) < 2 or not args[1].isdecimal():
+        if isinstance(action, OfficerScreen):
+            return await self.open_screen(ctx, action)
+        if not isinstance(action, CaseAction):
             return [Reply(ctx.t("stale.button"))]
-        record = await case_record(ctx, args[0], int(args[1]))
+        record = await case_record(ctx, action.kind, action.case_id)
         if record is None:
             return [Reply(ctx.t("alert.not_yours"))]
-        kind = args[0]
-        if name == "view":
-            return await self.view(ctx, record, kind)
-        if name == "ack":
-            if record.status != Status.NEW:
-                return [Reply(ctx.t("alert.already", id=case_code(record)))]
-            await set_status(ctx, record, Status.ACKNOWLEDGED)
-            done = Reply(
-                ctx.t(
-                    "alert.acked",
-                    id=case_code(record),
-                    officer=ctx.person.full_name or "",
-                    time=ctx.local(ctx.now).strftime("%H:%M %d/%m"),
-                )
+        return await self.verbs[action.verb](ctx, conv, record, action)
+
+    async def open_screen(self, ctx: Ctx, action: OfficerScreen) -> list[Reply]:
+        """An officer screen, from a button or a command; refused to anyone else."""
+        if not is_officer(ctx):
+            return [Reply(ctx.t("alert.not_yours"))]
+        return [await self._screen(ctx, action)]
+
+    async def _screen(self, ctx: Ctx, action: OfficerScreen) -> Reply:
+        if action.screen == Screen.CASES:
+            page = action.arg(0, "0")
+            return await self.queue(ctx, int(page) if page.isdecimal() else 0)
+        if action.screen == Screen.STATS:
+            return await self.stats(ctx, action.arg(0, "week"))
+        if action.screen == Screen.CRITERIA:
+            return await self.criteria(ctx)
+        return await self.export(ctx, action.arg(0, "month"), action.arg(1, "xlsx"))
+
+    async def _view(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        return await self.view(ctx, record)
+
+    async def _ack(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        code = cases.case_code(record)
+        told = await cases.acknowledge(
+            session=ctx.session, person=ctx.person, record=record, now=ctx.now
+        )
+        if told is None:
+            return [Reply(ctx.t("alert.already", id=code))]
+        await tell(ctx, record, told, "case.told_acknowledged")
+        done = Reply(
+            ctx.t(
+                "alert.acked",
+                id=code,
+                officer=ctx.person.full_name or "",
+                time=ctx.local(ctx.now).strftime("%H:%M %d/%m"),
             )
-            # In a duty group everyone sees who took it; in a private chat, the case follows.
-            return [done] if not ctx.event.private else [done, *await self.view(ctx, record, kind)]
-        if name == "st" and len(args) == 3 and args[2] in (Status.IN_PROGRESS, Status.RESOLVED):
-            await set_status(ctx, record, Status(args[2]))
-            done = Reply(
-                ctx.t("case.status_set", code=case_code(record), status=ctx.t(f"status.{args[2]}"))
-            )
-            return [done, *await self.view(ctx, record, kind)]
-        if name == "asg":
-            return [await self.assign(ctx, record, kind, args[2] if len(args) == 3 else None)]
-        flow = {"note": "case_note", "close": "case_close", "ask": "tip_question"}.get(name)
-        if flow and (name != "ask" or isinstance(record, Tip)):
-            return await self._start(ctx, conv, flow, {"kind": kind, "id": record.id})
-        return [Reply(ctx.t("stale.button"))]
+        )
+        # In a duty group everyone sees who took it; in a private chat, the case follows.
+        return [done] if not ctx.event.private else [done, *await self.view(ctx, record)]
+
+    async def _status(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        if action.arg not in (Status.IN_PROGRESS, Status.RESOLVED):
+            return [Reply(ctx.t("stale.button"))]
+        status = Status(action.arg)
+        await cases.change_status(
+            session=ctx.session, person=ctx.person, record=record, status=status, now=ctx.now
+        )
+        done = Reply(
+            ctx.t("case.status_set", code=cases.case_code(record), status=ctx.t(f"status.{status}"))
+        )
+        return [done, *await self.view(ctx, record)]
+
+    async def _typed(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        if action.verb == Verb.ASK and not isinstance(record, Tip):
+            return [Reply(ctx.t("stale.button"))]
+        preset: dict[str, object] = {"kind": action.kind, "id": record.id}
+        return await self._start(ctx, conv, TYPED[action.verb], preset)
 
     async def queue(self, ctx: Ctx, page: int) -> Reply:
         assert ctx.person.commune_id is not None
-        cases, total = await open_cases(
-            ctx.session, ctx.person.commune_id, limit=PAGE, offset=page * PAGE
+        rows, total = await cases.queue(
+            session=ctx.session,
+            commune_id=ctx.person.commune_id,
+            limit=PAGE,
+            offset=page * PAGE,
         )
         if not total:
             return Reply(ctx.t("case.queue_empty"))
-        rows = []
-        for case in cases:
-            label = ctx.t(f"category.{case.category}") if case.category else ctx.t("digest.tip")
-            mark = "🔴 " if case.severity != "ordinary" else ""
-            age = ctx.t("digest.age", days=case.age_days(ctx.now))
-            rows.append(
-                [
-                    Button(
-                        f"{mark}{case.code} · {label.split(',')[0]} · {age}",
-                        f"a:view:{case.kind[0]}:{case.id}",
-                    )
-                ]
-            )
+        buttons = []
+        for row in rows:
+            label = ctx.t(f"category.{row.category}") if row.category else ctx.t("digest.tip")
+            mark = "🔴 " if row.urgent else ""
+            age = ctx.t("digest.age", days=row.age_days(ctx.now))
+            data = CaseAction(Verb.VIEW, KIND_LETTER[row.kind], row.id).encode()
+            buttons.append([Button(f"{mark}{row.code} · {label.split(',')[0]} · {age}", data)])
         nav = []
         if page > 0:
-            nav.append(Button(ctx.t("case.newer"), f"a:cases:{page - 1}"))
+            nav.append(Button(ctx.t("case.newer"), _screen(Screen.CASES, str(page - 1))))
         if (page + 1) * PAGE < total:
-            nav.append(Button(ctx.t("case.older"), f"a:cases:{page + 1}"))
+            nav.append(Button(ctx.t("case.older"), _screen(Screen.CASES, str(page + 1))))
         pages = (total + PAGE - 1) // PAGE
         return Reply(
             ctx.t("case.queue", total=total, page=page + 1, pages=pages),
-            [*rows, *([nav] if nav else [])],
+            [*buttons, *([nav] if nav else [])],
             numbered=True,
         )
 
-    async def view(self, ctx: Ctx, record: Incident | Tip, kind: str) -> list[Reply]:
-        record_kind = RecordKind.TIP if kind == "t" else RecordKind.INCIDENT
-        history = (
-            await ctx.session.execute(
-                select(StatusChange, Person.full_name)
-                .outerjoin(Person, Person.id == StatusChange.actor_id)
-                .where(StatusChange.record_kind == record_kind, StatusChange.record_id == record.id)
-                .order_by(StatusChange.id)
-            )
-        ).all()
-        files = (
-            await ctx.session.execute(
-                select(Attachment.media_type, Attachment.file_id, Attachment.channel).where(
-                    Attachment.record_kind == record_kind, Attachment.record_id == record.id
-                )
-            )
-        ).all()
+    async def view(self, ctx: Ctx, record: Incident | Tip) -> list[Reply]:
         lines = _describe(ctx, record)
+        handler = await cases.assignee(session=ctx.session, record=record)
+        if handler is not None:
+            lines.append(f"{ctx.t('case.assignee')}: {handler.full_name or '–'}")
         if isinstance(record, Tip):
-            messages = (
-                await ctx.session.execute(
-                    select(TipMessage, Person.full_name)
-                    .outerjoin(Person, Person.id == TipMessage.officer_id)
-                    .where(TipMessage.tip_id == record.id)
-                    .order_by(TipMessage.id)
-                )
-            ).all()
-            for message, officer in messages:
-                who = ctx.t("case.tipster") if message.from_tipster else officer or ""
-                lines.append(
-                    f"💬 {ctx.local(message.created_at):%d/%m %H:%M} {who}: {message.body}"
-                )
-        for change, actor in history:
-            note = f" — {change.note}" if change.note else ""
-            lines.append(
-                f"🕓 {ctx.local(change.created_at):%d/%m %H:%M} "
-                f"{ctx.t('status.' + change.status)}"
-                f"{' · ' + actor if actor else ''}{note}"
-            )
+            for message in await cases.tip_messages(session=ctx.session, tip=record):
+                who = ctx.t("case.tipster") if message.from_tipster else message.officer or ""
+                lines.append(f"💬 {ctx.local(message.at):%d/%m %H:%M} {who}: {message.body}")
+        for entry in await cases.history(session=ctx.session, record=record):
+            lines.append(_history_line(ctx, entry))
+        files = await cases.files(session=ctx.session, record=record)
         if files:
             lines.append(ctx.t("case.files", count=len(files)))
-        code = f"{kind}:{record.id}"
-        buttons = []
-        if record.status == Status.NEW:
-            buttons.append([Button(ctx.t("alert.ack"), f"a:ack:{code}")])
-        if record.status != Status.CLOSED:
-            buttons += [
-                [
-                    Button(ctx.t("case.in_progress"), f"a:st:{code}:in_progress"),
-                    Button(ctx.t("case.resolved"), f"a:st:{code}:resolved"),
-                ],
-                [
-                    Button(ctx.t("case.assign"), f"a:asg:{code}"),
-                    Button(ctx.t("case.note"), f"a:note:{code}"),
-                ],
-            ]
-            if kind == "t":
-                buttons.append([Button(ctx.t("case.ask"), f"a:ask:{code}")])
-            buttons.append([Button(ctx.t("case.close"), f"a:close:{code}")])
-        buttons.append([Button(ctx.t("case.back_to_queue"), "a:cases:0")])
-        same_channel = [(m, f) for m, f, channel in files if channel == ctx.event.channel]
-        if kind == "t":
+        same_channel = [(f.media_type, f.file_id) for f in files if f.channel == ctx.event.channel]
+        if isinstance(record, Tip):
             # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
             # video may carry metadata (a GPS position, a phone model) naming the tipster.
             withheld = [m for m, _ in same_channel if m not in SAFE_FOR_TIPS]
             same_channel = [(m, f) for m, f in same_channel if m in SAFE_FOR_TIPS]
             if withheld:
                 lines.append(ctx.t("case.withheld", count=len(withheld)))
-        return [Reply("\n".join(lines), buttons, numbered=True, media=same_channel[:10])]
-
-    async def assign(
-        self, ctx: Ctx, record: Incident | Tip, kind: str, person_id: str | None
-    ) -> Reply:
-        officers = (
-            await ctx.session.scalars(
-                select(Person)
-                .where(
-                    Person.commune_id == ctx.person.commune_id,
-                    Person.role.in_([r.value for r in COMMUNE_ROLES]),
-                    Person.active.is_(True),
-                )
-                .order_by(Person.full_name)
-            )
-        ).all()
-        code = f"{kind}:{record.id}"
-        if person_id is None:
-            return Reply(
-                ctx.t("case.assign_to"),
-                [[Button(p.full_name or str(p.id), f"a:asg:{code}:{p.id}")] for p in officers],
+        return [
+            Reply(
+                "\n".join(lines),
+                _case_buttons(ctx, record),
                 numbered=True,
+                media=same_channel[:10],
             )
-        chosen = next((p for p in officers if str(p.id) == person_id), None)
-        if chosen is None:
-            return Reply(ctx.t("alert.not_yours"))
-        record.assignee_id = chosen.id
-        chats = (
-            await ctx.session.scalars(select(Identity).where(Identity.person_id == chosen.id))
-        ).all()
-        for identity in chats:
-            if identity.blocked_at is None and chosen.id != ctx.person.id:
-                await ctx.notify(
-                    identity.channel,
-                    identity.chat_id,
-                    ctx.t(
-                        "case.assigned_to_you",
-                        code=case_code(record),
-                        officer=ctx.person.full_name or "",
-                    ),
-                    buttons=[[Button(ctx.t("case.open"), f"a:view:{code}")]],
-                    purpose="case_update",
-                    commune_id=ctx.person.commune_id,
+        ]
+
+    async def _assign(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        if action.arg is None:
+            officers = await cases.assignable(session=ctx.session, commune_id=record.commune_id)
+            return [
+                Reply(
+                    ctx.t("case.assign_to"),
+                    [
+                        [case_button(p.full_name or str(p.id), Verb.ASSIGN, record, str(p.id))]
+                        for p in officers
+                    ],
+                    numbered=True,
                 )
-        return Reply(
-            ctx.t(
-                "case.assigned",
-                code=case_code(record),
-                officer=chosen.full_name or "",
+            ]
+        done = None
+        if action.arg.isdecimal():
+            done = await cases.assign(
+                session=ctx.session,
+                person=ctx.person,
+                record=record,
+                assignee_id=int(action.arg),
+                now=ctx.now,
             )
-        )
+        if done is None:
+            return [Reply(ctx.t("alert.not_yours"))]
+        code = cases.case_code(record)
+        name = done.assignee.full_name or ""
+        replies = [Reply(ctx.t("case.assigned", code=code, officer=name))]
+        if done.assignee.id != ctx.person.id and not done.chats:
+            replies.append(Reply(ctx.t("case.assignee_unreachable", officer=name)))
+        for chat in done.chats:
+            await ctx.notify(
+                chat.channel,
+                chat.chat_id,
+                ctx.t("case.assigned_to_you", code=code, officer=ctx.person.full_name or ""),
+                buttons=[[case_button(ctx.t("case.open"), Verb.VIEW, record)]],
+                purpose="case_update",
+                commune_id=ctx.person.commune_id,
+            )
+        return [*replies, *await self.view(ctx, record)]
 
     async def stats(self, ctx: Ctx, word: str) -> Reply:
         from scheduler.digest import collect, render_chart, render_text
@@ -274,7 +266,7 @@ class CaseActions:
         )
         choices = [
             [
-                Button(ctx.t(f"stats.{k}"), f"a:stats:{k}")
+                Button(ctx.t(f"stats.{k}"), _screen(Screen.STATS, k))
                 for k in ("week", "month", "quarter", "year")
                 if k != kind
             ]
@@ -304,13 +296,19 @@ class CaseActions:
         other = "csv" if fmt != "csv" else "xlsx"
         return Reply(
             ctx.t("export.ready", period=period.label),
-            [[Button(ctx.t(f"export.as_{other}"), f"a:export:{period.kind}:{other}")]],
+            [[Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))]],
             document=(name, content),
         )
 
-    async def _tipster_reply(self, ctx: Ctx, conv: Conversation, tip_id: int) -> list[Reply]:
-        tip = await ctx.session.get(Tip, tip_id)
-        if tip is None or tip.reporter_key != ctx.identity.pseudonym:
+    async def _tipster_reply(self, ctx: Ctx, conv: Conversation, action: CaseAction) -> list[Reply]:
+        tip = (
+            await cases.own_tip(
+                session=ctx.session, tip_id=action.case_id, reporter_key=ctx.identity.pseudonym
+            )
+            if action.kind == KIND_LETTER[RecordKind.TIP]
+            else None
+        )
+        if tip is None:
             return [Reply(ctx.t("tip_add.none"))]
         return await self._start(ctx, conv, "tip_add", {"code": tip.case_code})
 
@@ -323,6 +321,48 @@ class CaseActions:
         return await self.engine.start(ctx, conv, flow, preset)
 
 
+def _screen(screen: Screen, *args: str) -> str:
+    return OfficerScreen(screen, args).encode()
+
+
+def queue_data(page: int = 0) -> str:
+    return _screen(Screen.CASES, str(page))
+
+
+def _case_buttons(ctx: Ctx, record: Incident | Tip) -> list[list[Button]]:
+    buttons = []
+    if record.status == Status.NEW:
+        buttons.append([case_button(ctx.t("alert.ack"), Verb.ACK, record)])
+    if record.status != Status.CLOSED:
+        buttons += [
+            [
+                case_button(ctx.t("case.in_progress"), Verb.STATUS, record, Status.IN_PROGRESS),
+                case_button(ctx.t("case.resolved"), Verb.STATUS, record, Status.RESOLVED),
+            ],
+            [
+                case_button(ctx.t("case.assign"), Verb.ASSIGN, record),
+                case_button(ctx.t("case.note"), Verb.NOTE, record),
+            ],
+        ]
+        if isinstance(record, Tip):
+            buttons.append([case_button(ctx.t("case.ask"), Verb.ASK, record)])
+        buttons.append([case_button(ctx.t("case.close"), Verb.CLOSE, record)])
+    buttons.append([Button(ctx.t("case.back_to_queue"), queue_data())])
+    return buttons
+
+
+def _history_line(ctx: Ctx, entry: cases.HistoryLine) -> str:
+    if entry.entry == HistoryEntry.NOTE:
+        what = ctx.t("case.history_note")
+    elif entry.entry == HistoryEntry.ASSIGN:
+        what = ctx.t("case.history_assigned", officer=entry.assignee or "–")
+    else:
+        what = ctx.t("status." + entry.status)
+    actor = f" · {entry.actor}" if entry.actor else ""
+    note = f" — {entry.note}" if entry.note else ""
+    return f"🕓 {ctx.local(entry.at):%d/%m %H:%M} {what}{actor}{note}"
+
+
 def _describe(ctx: Ctx, record: Incident | Tip) -> list[str]:
     if isinstance(record, Incident):
         place = record.place_text or (
@@ -331,14 +371,13 @@ def _describe(ctx: Ctx, record: Incident | Tip) -> list[str]:
             else ""
         )
         return [
-            f"VV-{record.id} · {ctx.t('category.' + record.category)} · "
+            f"{cases.case_code(record)} · {ctx.t('category.' + record.category)} · "
             f"{ctx.t('severity.' + record.severity)}",
             f"{record.hamlet.display_name} · {ctx.local(record.occurred_at):%H:%M %d/%m/%Y}",
             *([f"{ctx.t('field.where')}: {place}"] if place else []),
             f"{ctx.t('field.what')}: {record.description or '–'}",
             f"{ctx.t('case.state')}: {ctx.t('status.' + record.status)}",
         ]
-    assert isinstance(record, Tip)
     return [
         f"🔒 {record.case_code} · {ctx.local(record.received_at):%H:%M %d/%m/%Y}",
         f"{ctx.t('field.what')}: {record.description or '–'}",

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
-
+from conversations.callbacks import CANCEL, MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
-from conversations.engine import NAV_CANCEL, Engine
+from conversations.engine import Engine
 from conversations.events import Incoming, Reply
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from locales.text import first_upper
+from storage import duty
 from storage.enums import COMMUNE_ROLES, Role
-from storage.models import Conversation, DutyChat
+from storage.models import Conversation
 
 # Shown in the platform's command menu, in this order; descriptions from the catalogue.
 MENU_COMMANDS = (
@@ -39,14 +39,15 @@ async def handle_command(
     args = ctx.event.args.strip().lower().split()
     if command in OFFICER_COMMANDS:
         if command in ("cases", "vuviec"):
-            return await actions(ctx, conv, "a:cases:0")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.CASES, ("0",)))
         if command in ("stats", "thongke"):
-            return await actions(ctx, conv, f"a:stats:{args[0] if args else 'week'}")
+            word = next((a for a in args if a in PERIOD_WORDS), "week")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.STATS, (word,)))
         if command in ("criteria", "tieuchi"):
-            return await actions(ctx, conv, "a:crit")
+            return await actions.open_screen(ctx, OfficerScreen(Screen.CRITERIA))
         period = next((a for a in args if a in PERIOD_WORDS), "month")
         fmt = "csv" if "csv" in args else "xlsx"
-        return await actions(ctx, conv, f"a:export:{period}:{fmt}")
+        return await actions.open_screen(ctx, OfficerScreen(Screen.EXPORT, (period, fmt)))
     if command == "start" and ctx.event.args.strip():
         greeting = await redeem(ctx, conv, ctx.event.args.strip())
         if ctx.person.role == Role.RESIDENT:
@@ -62,9 +63,9 @@ async def handle_command(
         )
         return [Reply(ctx.t(intro, address=first_upper(ctx.address))), engine.menu(ctx, conv)]
     if command in ("huy", "cancel"):
-        return await engine.handle(ctx, conv, _as_button(ctx, NAV_CANCEL))
+        return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command in ("ngonngu", "language"):
-        return await engine.handle(ctx, conv, _as_button(ctx, "m:language"))
+        return await engine.handle(ctx, conv, _as_button(ctx, MenuPick("language").encode()))
     if command == "trucban":
         return [await link_duty_chat(ctx)]
     if command in ("lich", "schedule"):
@@ -89,17 +90,14 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
         return Reply(ctx.t("duty.only_officers"))
     if ctx.event.private:
         return Reply(ctx.t("duty.only_groups"))
-    duty = await ctx.session.scalar(
-        select(DutyChat).where(
-            DutyChat.commune_id == person.commune_id, DutyChat.channel == ctx.event.channel
-        )
+    await duty.link(
+        session=ctx.session,
+        commune_id=person.commune_id,
+        channel=ctx.event.channel,
+        chat_id=ctx.event.chat_id,
+        person_id=person.id,
+        now=ctx.now,
     )
-    if duty is None:
-        duty = DutyChat(
-            commune_id=person.commune_id, channel=ctx.event.channel, chat_id=ctx.event.chat_id
-        )
-        ctx.session.add(duty)
-    duty.chat_id, duty.linked_by, duty.linked_at = ctx.event.chat_id, person.id, ctx.now
     assert person.commune is not None
     return Reply(ctx.t("duty.linked", commune=person.commune.display_name))
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from conversations.context import Ctx
 from conversations.events import Reply
 from locales.text import first_upper
+from storage import invites
 from storage.identity import INVITE_LENGTH, clean_code
-from storage.models import Conversation, Invite
+from storage.models import Conversation
 from storage.queries import load_person
 
 MAX_FAILURES = 5
@@ -44,7 +43,7 @@ async def redeem(ctx: Ctx, conv: Conversation, typed: str) -> Reply:
     code = clean_code(typed)
     invite = None
     if len(code) == INVITE_LENGTH:
-        invite = await ctx.session.scalar(select(Invite).where(Invite.code == code))
+        invite = await invites.by_code(session=ctx.session, code=code)
     if invite is None or invite.expires_at < ctx.now:
         _failed(ctx, conv)
         return Reply(ctx.t("start.invite_invalid"))

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from conversations.callbacks import CaseAction, OfficerScreen, decode
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply
@@ -121,7 +122,7 @@ class Router:
         event = ctx.event
         if event.command:
             return await handle_command(ctx, conv, self.engine, self.actions)
-        if event.callback and event.callback.startswith("a:"):
+        if event.callback and isinstance(decode(event.callback), CaseAction | OfficerScreen):
             return await self.actions(ctx, conv, event.callback)
         if not event.private:
             return []  # group chats: only commands and case buttons, no chatter

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
+from storage import digests
+from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
-from storage.enums import COMMUNE_ROLES, ActivityKind
-from storage.models import Commune, DigestRun, DutyChat, Identity, Person
+from storage.enums import ActivityKind
+from storage.models import Commune
 from storage.outbox import enqueue
 from storage.periods import Period
 from storage.rollups import (
@@ -26,13 +26,11 @@ from storage.rollups import (
     CategoryRow,
     Compliance,
     Flags,
-    OpenCase,
     activity_figures,
     change,
     compliance,
     flags,
     incidents_by_category,
-    open_cases,
 )
 
 DIGEST_KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
@@ -46,7 +44,7 @@ class DigestData:
     flags: Flags
     activities: ActivityFigures
     reporting: list[Compliance]
-    open_cases: list[OpenCase]
+    open_cases: list[QueueRow]
     open_total: int
     now: datetime
     criteria: CriteriaView | None = None
@@ -69,7 +67,7 @@ async def collect(
     with_criteria: bool = False,
 ) -> DigestData:
     tz = ZoneInfo(commune.timezone)
-    cases, total = await open_cases(session, commune.id, limit=5)
+    cases, total = await queue(session=session, commune_id=commune.id, limit=5)
     return DigestData(
         commune=commune.display_name,
         period=period,
@@ -231,27 +229,6 @@ def _write_chart(path: Path, data: DigestData, lang: str) -> None:
     path.write_bytes(render_chart(data, lang))
 
 
-async def digest_targets(
-    session: AsyncSession, commune_id: int, default_language: str
-) -> list[tuple[str, str, str]]:
-    """Duty chats of the commune, or each officer where there is none: (channel, chat, lang)."""
-    duty = (await session.scalars(select(DutyChat).where(DutyChat.commune_id == commune_id))).all()
-    if duty:
-        return [(d.channel, d.chat_id, default_language) for d in duty]
-    rows = await session.execute(
-        select(Identity.channel, Identity.chat_id, Person.language)
-        .join(Person)
-        .where(
-            Person.commune_id == commune_id,
-            Person.role.in_([r.value for r in COMMUNE_ROLES]),
-            Person.active.is_(True),
-            Identity.blocked_at.is_(None),
-        )
-        .order_by(Identity.id)
-    )
-    return [(c, chat, lang) for c, chat, lang in rows.all()]
-
-
 async def queue_digest(
     session: AsyncSession,
     commune: Commune,
@@ -269,51 +246,36 @@ async def queue_digest(
     second worker sends nothing twice. 0 when no officer chat is linked yet: nothing is
     recorded, so the digest goes out once someone is.
     """
-    if (
-        await session.scalar(
-            select(DigestRun.id).where(
-                DigestRun.commune_id == commune.id,
-                DigestRun.kind == kind,
-                DigestRun.period_start == period.start,
-            )
-        )
-        is not None
+    if await digests.queued_before(
+        session=session, commune_id=commune.id, kind=kind, period_start=period.start
     ):
         return None
-    targets = await digest_targets(session, commune.id, default_language)
+    targets = await officer_chats(
+        session=session, commune_id=commune.id, duty_first=True, language=default_language
+    )
     if not targets:
         return 0
     # Read and draw before the first write: on SQLite a write takes the database's one
     # writer lock until commit, and drawing takes a second or two of CPU.
     data = await collect(session, commune, period, now, with_criteria=kind == "quarterly")
     charts: dict[str, Path] = {}
-    for lang in dict.fromkeys(lang for _, _, lang in targets):
+    for lang in dict.fromkeys(target.language for target in targets):
         charts[lang] = out_dir / f"digest-{commune.id}-{kind}-{period.start}-{lang}.png"
         # Off the event loop, so chats keep flowing meanwhile.
         await asyncio.to_thread(_write_chart, charts[lang], data, lang)
-    try:
-        async with session.begin_nested():
-            session.add(
-                DigestRun(
-                    commune_id=commune.id,
-                    kind=kind,
-                    period_start=period.start,
-                    period_end=period.end,
-                    started_at=now,
-                    note="late" if late_note else None,
-                )
-            )
-            await session.flush()
-    except IntegrityError:  # another worker got there first
-        return None
-    for channel, chat_id, lang in targets:
+    if not await digests.record_run(
+        session=session, commune_id=commune.id, kind=kind, period=period, now=now, late=late_note
+    ):
+        return None  # another worker got there first
+    for target in targets:
+        lang = target.language
         text = render_text(data, lang, kind)
         if late_note:
             text = t(lang, "digest.late_note") + "\n" + text
         row = await enqueue(
             session,
-            channel=channel,
-            chat_id=chat_id,
+            channel=target.channel,
+            chat_id=target.chat_id,
             text=text,
             purpose="digest",
             commune_id=commune.id,

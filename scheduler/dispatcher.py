@@ -1,9 +1,10 @@
 """Sends the outbox: claims due rows, hands them to the channel's sender within the channel's
 rate limits, and records the outcome.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED and marked "sending" before anything is sent,
-so two dispatchers (two workers on one PostgreSQL) never send one row twice. A row left
-"sending" by a process that died is due again after a while: delivery is at least once.
+The rows are claimed and updated by storage.outbox (which explains why no row is sent twice,
+and why delivery is at least once); here are the rate limits, one queue per chat so that a
+chat's messages keep their order, and the chats sent to concurrently. Each step runs in a
+transaction of its own.
 It knows no platform library: bot/ gives it one sender per channel at start.
 """
 
@@ -17,13 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from scheduler.limits import Limits, RateLimiter
-from storage.enums import OutboxStatus
-from storage.models import Identity, OutboxMessage
+from storage import outbox
+from storage.models import OutboxMessage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -112,66 +111,16 @@ class Dispatcher:
 
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock()
-        earlier = aliased(OutboxMessage)
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.not_before < now - self.stuck_after,
-                    # Rows this dispatcher still holds are under way, however long they wait.
-                    OutboxMessage.id.not_in(self._held()),
-                )
-                .values(status=OutboxStatus.PENDING)
+            return await outbox.claim(
+                session=session,
+                now=now,
+                channels=list(self.senders),
+                batch=self.batch,
+                stuck_before=now - self.stuck_after,
+                # Rows this dispatcher still holds are under way, however long they wait.
+                held_ids=self._held(),
             )
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                        OutboxMessage.not_before <= now,
-                        OutboxMessage.channel.in_(list(self.senders)),
-                        # A chat's message waits while an earlier one is being sent or
-                        # waits for a retry: each chat gets its messages in order.
-                        ~exists().where(
-                            earlier.channel == OutboxMessage.channel,
-                            earlier.chat_id == OutboxMessage.chat_id,
-                            earlier.id < OutboxMessage.id,
-                            or_(
-                                earlier.status == OutboxStatus.SENDING,
-                                and_(
-                                    earlier.status == OutboxStatus.PENDING,
-                                    earlier.not_before > now,
-                                ),
-                            ),
-                        ),
-                    )
-                    .order_by(OutboxMessage.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            blocked = set()
-            if rows:
-                blocked = set(
-                    (
-                        await session.execute(
-                            select(Identity.channel, Identity.chat_id).where(
-                                Identity.blocked_at.is_not(None),
-                                Identity.chat_id.in_({r.chat_id for r in rows}),
-                            )
-                        )
-                    ).all()
-                )
-            claimed = []
-            for row in rows:
-                if (row.channel, row.chat_id) in blocked:  # they blocked the bot: stop writing
-                    row.status, row.last_error = OutboxStatus.FAILED, "blocked by the user"
-                    continue
-                row.status, row.not_before = OutboxStatus.SENDING, now
-                row.attempts += 1
-                claimed.append(row)
-            return claimed
 
     async def run_once(self) -> Outcome:
         """One pass: claim a batch and send it all."""
@@ -270,7 +219,7 @@ class Dispatcher:
             delay = await self._failed(row, exc, outcome)
             if exc.blocked:  # no more attempts at a chat that blocked the bot
                 rest = self._take_all(queue)
-                await self._give_up(rest, "blocked by the user")
+                await self._give_up(rest, outbox.BLOCKED)
                 outcome.failed += len(rest)
                 return False
             if not exc.permanent:  # the rest of this chat waits, so the order holds
@@ -285,11 +234,7 @@ class Dispatcher:
             await self._defer(self._take_all(queue), delay)
             return False
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(status=OutboxStatus.SENT, sent_at=self.clock(), last_error=None)
-            )
+            await outbox.mark_sent(session=session, row_id=row.id, now=self.clock())
         outcome.sent += 1
         return True
 
@@ -298,45 +243,32 @@ class Dispatcher:
         if not rows:
             return
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([r.id for r in rows]))
-                .values(
-                    status=OutboxStatus.PENDING,
-                    attempts=OutboxMessage.attempts - 1,
-                    not_before=self.clock() + timedelta(seconds=seconds),
-                )
+            await outbox.defer(
+                session=session,
+                row_ids=[r.id for r in rows],
+                until=self.clock() + timedelta(seconds=seconds),
             )
 
     async def _give_up(self, rows: list[OutboxMessage], reason: str) -> None:
         if rows:
             async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(status=OutboxStatus.FAILED, last_error=reason)
-                )
+                await outbox.give_up(session=session, row_ids=[r.id for r in rows], reason=reason)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError, outcome: Outcome) -> float:
         """Record a failed send; the delay before the row is tried again."""
         final = exc.permanent or row.attempts >= MAX_ATTEMPTS
         delay = exc.retry_after if exc.retry_after is not None else min(600, 2**row.attempts)
+        now = self.clock()
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
-                    not_before=self.clock() + timedelta(seconds=delay),
-                    last_error=str(exc)[:500],
-                )
+            await outbox.record_failure(
+                session=session,
+                row_id=row.id,
+                now=now,
+                final=final,
+                not_before=now + timedelta(seconds=delay),
+                error=str(exc),
+                blocked_chat=(row.channel, row.chat_id) if exc.blocked else None,
             )
-            if exc.blocked:
-                await session.execute(
-                    update(Identity)
-                    .where(Identity.channel == row.channel, Identity.chat_id == row.chat_id)
-                    .values(blocked_at=self.clock())
-                )
         if final:
             outcome.failed += 1
             log.warning("outbox row %s (%s, %s) failed: %s", row.id, row.channel, row.purpose, exc)

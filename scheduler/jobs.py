@@ -12,19 +12,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.callbacks import MenuPick
 from locales import t
-from scheduler.digest import DIGEST_KINDS, digest_targets, queue_digest
-from storage.enums import Role
-from storage.models import Commune, Hamlet, Identity, JobRun, Person, Schedule, WeeklyReport
+from scheduler.digest import DIGEST_KINDS, queue_digest
+from storage.cases import officer_chats
+from storage.models import Commune, Hamlet
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
 from storage.privacy import purge_closed_tips
+from storage.reminders import hamlet_head_chats, missing_hamlets
 from storage.reports import week_start
-from storage.schedules import ensure_defaults
+from storage.schedules import claim_run, enabled_schedules, ensure_defaults
 
 REMINDERS = ("remind", "remind_again")
 # How late a reminder or escalation may still go out after a stop; a digest always does.
@@ -52,33 +52,6 @@ def last_fire(
 def due_now(job: str, fire: datetime, now: datetime) -> bool:
     """Whether a fire time that has passed should still be acted on."""
     return job.startswith("digest_") or now - fire <= GRACE
-
-
-async def _claim(session: AsyncSession, commune_id: int, job: str, key: str, now: datetime) -> bool:
-    try:
-        async with session.begin_nested():
-            session.add(JobRun(commune_id=commune_id, job=job, run_key=key, ran_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-async def missing_hamlets(session: AsyncSession, commune_id: int, monday: object) -> list[Hamlet]:
-    """Hamlets of the commune without a weekly report for the week of monday."""
-    return list(
-        (
-            await session.scalars(
-                select(Hamlet)
-                .outerjoin(
-                    WeeklyReport,
-                    and_(WeeklyReport.hamlet_id == Hamlet.id, WeeklyReport.week_start == monday),
-                )
-                .where(Hamlet.commune_id == commune_id, WeeklyReport.id.is_(None))
-                .order_by(Hamlet.name)
-            )
-        ).all()
-    )
 
 
 async def run_job(
@@ -111,9 +84,11 @@ async def run_job(
         )
         return _digest_line(commune, kind, period, sent)
     monday = week_start(fire.astimezone(tz).date())
-    if not await _claim(session, commune.id, job, monday.isoformat(), now):
+    if not await claim_run(
+        session=session, commune_id=commune.id, job=job, run_key=monday.isoformat(), now=now
+    ):
         return f"{commune.display_name}: {job} for the week of {monday:%d/%m} was done before."
-    missing = await missing_hamlets(session, commune.id, monday)
+    missing = await missing_hamlets(session=session, commune_id=commune.id, monday=monday)
     week = f"{monday:%d/%m} – {monday + timedelta(days=6):%d/%m/%Y}"
     if job in REMINDERS:
         count = await _remind(session, commune, missing, week, now)
@@ -122,11 +97,13 @@ async def run_job(
             f"{len(missing)} hamlet(s) without a report for {week}."
         )
     if job == "escalate":
-        targets = await digest_targets(session, commune.id, default_language)
-        for channel, chat_id, lang in targets:
+        targets = await officer_chats(
+            session=session, commune_id=commune.id, duty_first=True, language=default_language
+        )
+        for target in targets:
             key = "escalate.missing" if missing else "escalate.all_in"
             text = t(
-                lang,
+                target.language,
                 key,
                 week=week,
                 hamlets=", ".join(h.display_name for h in missing),
@@ -134,8 +111,8 @@ async def run_job(
             )
             await enqueue(
                 session,
-                channel=channel,
-                chat_id=chat_id,
+                channel=target.channel,
+                chat_id=target.chat_id,
                 text=text,
                 purpose="escalation",
                 commune_id=commune.id,
@@ -155,36 +132,25 @@ async def _remind(
     if not missing:
         return 0
     by_id = {h.id: h for h in missing}
-    rows = (
-        await session.execute(
-            select(Identity.channel, Identity.chat_id, Person.language, Person.hamlet_id)
-            .join(Person)
-            .where(
-                Person.hamlet_id.in_(list(by_id)),
-                Person.role == Role.HAMLET_HEAD,
-                Person.active.is_(True),
-                Identity.blocked_at.is_(None),
-            )
-            .order_by(Identity.id)
-        )
-    ).all()
-    for channel, chat_id, lang, hamlet_id in rows:
-        text = t(lang, "remind.text", week=week, hamlet=by_id[hamlet_id].display_name)
+    chats = await hamlet_head_chats(session=session, hamlet_ids=list(by_id))
+    for chat in chats:
+        lang = chat.language
+        text = t(lang, "remind.text", week=week, hamlet=by_id[chat.hamlet_id].display_name)
         buttons = [
-            [{"label": t(lang, "menu.weekly_quiet"), "data": "m:weekly_quiet"}],
-            [{"label": t(lang, "menu.weekly"), "data": "m:weekly"}],
+            [{"label": t(lang, "menu.weekly_quiet"), "data": MenuPick("weekly_quiet").encode()}],
+            [{"label": t(lang, "menu.weekly"), "data": MenuPick("weekly").encode()}],
         ]
         await enqueue(
             session,
-            channel=channel,
-            chat_id=chat_id,
+            channel=chat.channel,
+            chat_id=chat.chat_id,
             text=text,
             buttons=buttons,
             purpose="reminder",
             commune_id=commune.id,
             now=now,
         )
-    return len(rows)
+    return len(chats)
 
 
 def _digest_line(commune: Commune, kind: str, period: Period, sent: int | None) -> str:
@@ -202,16 +168,8 @@ async def due_jobs(
     session: AsyncSession, now: datetime, jobs: tuple[str, ...] | None = None
 ) -> list[tuple[Commune, str, datetime]]:
     """Every enabled schedule whose latest fire time has passed and is still due."""
-    rows = (
-        await session.execute(
-            select(Schedule, Commune)
-            .join(Commune)
-            .where(Schedule.enabled.is_(True))
-            .order_by(Schedule.commune_id, Schedule.id)
-        )
-    ).all()
     due = []
-    for schedule, commune in rows:
+    for schedule, commune in await enabled_schedules(session=session):
         if jobs is not None and schedule.job not in jobs:
             continue
         fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now)

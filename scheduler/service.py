@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from scheduler.jobs import due_jobs, last_fire, run_job, trigger
-from storage.models import Commune, Schedule
-from storage.schedules import ensure_defaults
+from storage import leader
+from storage.schedules import commune_schedule, enabled_timings, ensure_defaults
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -44,15 +43,14 @@ class LeaderLock:
             return True
         if self._conn is not None:
             try:
-                await self._conn.execute(text("SELECT 1"))
+                await leader.ping(connection=self._conn)
                 return True
             except Exception:
                 log.warning("lost the scheduler leader's connection; trying again")
                 await self.release()
         conn = await self.engine.connect()
         try:
-            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
-            await conn.commit()
+            got = await leader.try_lock(connection=conn, key=LOCK_KEY)
         except Exception:
             await conn.close()
             raise
@@ -65,8 +63,7 @@ class LeaderLock:
     async def release(self) -> None:
         if self._conn is not None:
             try:
-                await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-                await self._conn.commit()
+                await leader.unlock(connection=self._conn, key=LOCK_KEY)
             except Exception:
                 log.debug("could not unlock; dropping the connection instead", exc_info=True)
             finally:
@@ -162,37 +159,34 @@ class SchedulerService:
     async def sync(self) -> None:
         async with self.sessions() as session, session.begin():
             await ensure_defaults(session)
-            rows = (
-                await session.execute(
-                    select(Schedule.commune_id, Schedule.job, Schedule.cron, Commune.timezone)
-                    .join(Commune)
-                    .where(Schedule.enabled.is_(True))
-                )
-            ).all()
-        wanted = {f"{c}:{job}": (c, job, cron, zone) for c, job, cron, zone in rows}
+            timings = await enabled_timings(session=session)
+        wanted = {f"{w.commune_id}:{w.job}": w for w in timings}
         for job_id in set(self._crons) - set(wanted):
             self.scheduler.remove_job(job_id)
             del self._crons[job_id]
-        for job_id, (commune_id, job, cron, zone) in wanted.items():
-            if self._crons.get(job_id) == f"{cron}@{zone}":
+        for job_id, w in wanted.items():
+            if self._crons.get(job_id) == f"{w.cron}@{w.timezone}":
                 continue
             try:
-                cron_trigger = trigger(cron, ZoneInfo(zone))
+                cron_trigger = trigger(w.cron, ZoneInfo(w.timezone))
             except ValueError:
                 log.error(
-                    "schedule %s of commune %s is not a valid crontab: %r", job, commune_id, cron
+                    "schedule %s of commune %s is not a valid crontab: %r",
+                    w.job,
+                    w.commune_id,
+                    w.cron,
                 )
                 continue
             self.scheduler.add_job(
                 self.fire,
                 cron_trigger,
-                args=[commune_id, job],
+                args=[w.commune_id, w.job],
                 id=job_id,
                 replace_existing=True,
                 coalesce=True,
                 misfire_grace_time=3600,
             )
-            self._crons[job_id] = f"{cron}@{zone}"
+            self._crons[job_id] = f"{w.cron}@{w.timezone}"
 
     async def fire(self, commune_id: int, job: str) -> str | None:
         async with self._busy:
@@ -211,12 +205,10 @@ class SchedulerService:
     ) -> str | None:
         """One job of one commune in its own transaction; fire defaults to its latest time."""
         async with self.sessions() as session, session.begin():
-            commune = await session.get(Commune, commune_id)
-            schedule = await session.scalar(
-                select(Schedule).where(Schedule.commune_id == commune_id, Schedule.job == job)
-            )
-            if commune is None or schedule is None:
+            found = await commune_schedule(session=session, commune_id=commune_id, job=job)
+            if found is None:
                 return None
+            commune, schedule = found
             if fire is None:
                 fire = last_fire(schedule.cron, ZoneInfo(commune.timezone), now) or now
             line = await run_job(

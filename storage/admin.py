@@ -16,7 +16,16 @@ from sqlalchemy.orm import selectinload
 from locales.text import canonical, clean, strip_diacritics
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
-from storage.models import Commune, District, Hamlet, Invite, Person, Province, Team
+from storage.models import (
+    Commune,
+    District,
+    Hamlet,
+    Identity,
+    Invite,
+    Person,
+    Province,
+    Team,
+)
 from storage.types import utcnow
 
 _E = TypeVar("_E", Role, TeamKind)
@@ -107,6 +116,18 @@ async def find_commune(session: AsyncSession, name_or_id: str) -> Commune:
     return commune
 
 
+async def communes(*, session: AsyncSession, name: str | None = None) -> list[Commune]:
+    """The named commune (AdminError when there is none), or every commune."""
+    if name:
+        return [await find_commune(session, name)]
+    return list((await session.scalars(select(Commune).order_by(Commune.id))).all())
+
+
+async def commune_names(*, session: AsyncSession) -> dict[int, str]:
+    rows = await session.execute(select(Commune.id, Commune.name))
+    return {commune_id: name for commune_id, name in rows.all()}
+
+
 def find_hamlet(commune: Commune, name: str) -> Hamlet | None:
     wanted = canonical(name)
     for hamlet in commune.hamlets:
@@ -126,6 +147,37 @@ async def add_team(session: AsyncSession, hamlet: Hamlet, name: str, kind: TeamK
     session.add(team)
     await session.flush()
     return team
+
+
+async def get_team(*, session: AsyncSession, team_id: int) -> Team | None:
+    return await session.get(Team, team_id)
+
+
+async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def staff(*, session: AsyncSession) -> list[Person]:
+    """Every active person with a role in the commune's work: everyone but the residents."""
+    rows = await session.scalars(
+        select(Person).where(Person.role != Role.RESIDENT, Person.active.is_(True))
+    )
+    return list(rows.all())
+
+
+async def people_to_invite(*, session: AsyncSession, commune_id: int) -> list[Person]:
+    """The commune's active people with a role but no chat linked yet, oldest first."""
+    rows = await session.scalars(
+        select(Person)
+        .where(
+            Person.commune_id == commune_id,
+            Person.active.is_(True),
+            Person.role != Role.RESIDENT,
+            Person.id.not_in(select(Identity.person_id)),
+        )
+        .order_by(Person.id)
+    )
+    return list(rows.all())
 
 
 async def add_person(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,11 +116,18 @@ async def get_by_code(*, session: AsyncSession, person: Person, code: str) -> Ca
     return tip if tip is not None and tip.commune_id == person.commune_id else None
 
 
+async def own_tip(*, session: AsyncSession, tip_id: int, reporter_key: str) -> Tip | None:
+    """A tip, if the pseudonym given is its sender's: how a tipster answers a question."""
+    if not 0 < tip_id <= MAX_ID:
+        return None
+    tip = await session.get(Tip, tip_id)
+    return tip if tip is not None and tip.reporter_key == reporter_key else None
+
+
 # --- where messages go ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Chat:
+class Chat(NamedTuple):
     """A chat to tell something, in the language to tell it in."""
 
     channel: str
@@ -385,6 +393,13 @@ async def tip_messages(*, session: AsyncSession, tip: Tip) -> list[TipLine]:
         .order_by(TipMessage.id)
     )
     return [TipLine(*row) for row in rows.all()]
+
+
+async def assignee(*, session: AsyncSession, record: Case) -> Person | None:
+    """Who the case is assigned to, if anyone."""
+    if record.assignee_id is None:
+        return None
+    return await session.get(Person, record.assignee_id)
 
 
 # --- the queue ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
 from locales.text import strip_diacritics
+from storage.cases import queue
 from storage.enums import ACTIVITY_FIGURES, ActivityKind
 from storage.models import Activity, Commune, Hamlet, Incident, Person, Tip, WeeklyReport
 from storage.periods import Period
@@ -32,7 +33,6 @@ from storage.rollups import (
     compliance,
     flags,
     incidents_by_category,
-    open_cases,
 )
 
 Sheet = tuple[str, list[str], list[list[Any]]]
@@ -263,7 +263,7 @@ async def _summary(
     found = await flags(session, commune.id, period, tz, now)
     acts = await activity_figures(session, commune.id, period)
     reporting = await compliance(session, commune.id, period, tz, until=now)
-    _, open_total = await open_cases(session, commune.id, limit=1)
+    _, open_total = await queue(session=session, commune_id=commune.id, limit=1)
     total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
     total_change = change(total, before)
     rows: list[list[Any]] = [

@@ -1,14 +1,29 @@
-"""The outbox: messages that are not immediate replies, written with the change that causes them."""
+"""The outbox: messages that are not immediate replies, written with the change that causes them.
+
+scheduler.dispatcher sends them: it claims due rows here, sends them within the channels'
+rate limits, and records each outcome here, every step in a transaction of its own.
+
+Rows are claimed with FOR UPDATE SKIP LOCKED and marked "sending" before anything is sent,
+so two dispatchers (two workers on one PostgreSQL) never send one row twice. A row left
+"sending" by a process that died is due again after a while: delivery is at least once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage
+from storage.enums import OutboxStatus
+from storage.models import Identity, OutboxMessage
 from storage.types import utcnow
+
+BLOCKED = "blocked by the user"
 
 
 async def enqueue(
@@ -36,3 +51,183 @@ async def enqueue(
     session.add(message)
     await session.flush()
     return message
+
+
+async def claim(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    channels: Collection[str],
+    batch: int,
+    stuck_before: datetime,
+    held_ids: Collection[int] = (),
+) -> list[OutboxMessage]:
+    """Due rows of the given channels, oldest first, marked "sending" with one more attempt.
+
+    A row still "sending" since before stuck_before was left by a process that died: it is
+    due again, unless its id is in held_ids (rows the caller still holds, however long they
+    wait for a send slot). Rows locked by another dispatcher are skipped (SKIP LOCKED), so
+    each row goes to one dispatcher; the caller commits to let the others see the claim.
+    Rows for a chat that blocked the bot are marked failed instead and not returned.
+    """
+    earlier = aliased(OutboxMessage)
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.not_before < stuck_before,
+            OutboxMessage.id.not_in(list(held_ids)),
+        )
+        .values(status=OutboxStatus.PENDING)
+    )
+    rows = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.not_before <= now,
+                OutboxMessage.channel.in_(list(channels)),
+                # A chat's message waits while an earlier one is being sent or waits for a
+                # retry: each chat gets its messages in order.
+                ~exists().where(
+                    earlier.channel == OutboxMessage.channel,
+                    earlier.chat_id == OutboxMessage.chat_id,
+                    earlier.id < OutboxMessage.id,
+                    or_(
+                        earlier.status == OutboxStatus.SENDING,
+                        and_(
+                            earlier.status == OutboxStatus.PENDING,
+                            earlier.not_before > now,
+                        ),
+                    ),
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    blocked = await _blocked_chats(session=session, chat_ids={r.chat_id for r in rows})
+    claimed = []
+    for row in rows:
+        if (row.channel, row.chat_id) in blocked:  # they blocked the bot: stop writing
+            row.status, row.last_error = OutboxStatus.FAILED, BLOCKED
+            continue
+        row.status, row.not_before = OutboxStatus.SENDING, now
+        row.attempts += 1
+        claimed.append(row)
+    return claimed
+
+
+async def _blocked_chats(*, session: AsyncSession, chat_ids: set[str]) -> set[tuple[str, str]]:
+    """(channel, chat id) of those of the chats whose account blocked the bot."""
+    if not chat_ids:
+        return set()
+    rows = await session.execute(
+        select(Identity.channel, Identity.chat_id).where(
+            Identity.blocked_at.is_not(None), Identity.chat_id.in_(chat_ids)
+        )
+    )
+    return {(channel, chat_id) for channel, chat_id in rows.all()}
+
+
+async def mark_sent(*, session: AsyncSession, row_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, last_error=None)
+    )
+
+
+async def defer(*, session: AsyncSession, row_ids: Collection[int], until: datetime) -> None:
+    """Give claimed rows back, due at until, without counting an attempt."""
+    if not row_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)))
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=OutboxMessage.attempts - 1,
+            not_before=until,
+        )
+    )
+
+
+async def give_up(*, session: AsyncSession, row_ids: Collection[int], reason: str) -> None:
+    """Mark claimed rows failed without trying them: they will not be sent."""
+    if not row_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(row_ids)))
+        .values(status=OutboxStatus.FAILED, last_error=reason)
+    )
+
+
+async def record_failure(
+    *,
+    session: AsyncSession,
+    row_id: int,
+    now: datetime,
+    final: bool,
+    not_before: datetime,
+    error: str,
+    blocked_chat: tuple[str, str] | None = None,
+) -> None:
+    """Record a failed send: failed for good when final, else due again at not_before.
+
+    blocked_chat, (channel, chat id), marks the chat's accounts as having blocked the bot:
+    later claims fail that chat's rows instead of sending them.
+    """
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            status=OutboxStatus.FAILED if final else OutboxStatus.PENDING,
+            not_before=not_before,
+            last_error=error[:500],
+        )
+    )
+    if blocked_chat is not None:
+        channel, chat_id = blocked_chat
+        await session.execute(
+            update(Identity)
+            .where(Identity.channel == channel, Identity.chat_id == chat_id)
+            .values(blocked_at=now)
+        )
+
+
+# --- for the administrator ----------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    counts: dict[str, int]  # every status, with 0 for those no row has
+    failed: list[OutboxMessage]  # the latest failures first
+
+
+async def overview(*, session: AsyncSession, failed_limit: int = 50) -> Overview:
+    """How many messages are in each state, and the latest that failed."""
+    counts = {status.value: 0 for status in OutboxStatus}
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    counts.update({status: count for status, count in rows.all()})
+    failed = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .limit(failed_limit)
+    )
+    return Overview(counts, list(failed.all()))
+
+
+async def retry_failed(*, session: AsyncSession, now: datetime) -> int:
+    """Every failed message pending again, due now, with its attempts counted afresh."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, not_before=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -96,3 +96,42 @@ async def load_person(session: AsyncSession, person_id: int) -> Person:
     person = await session.get(Person, person_id, populate_existing=True)
     assert person is not None
     return person
+
+
+async def find_identity(
+    *, session: AsyncSession, channel: str, external_id: str
+) -> Identity | None:
+    return await session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    )
+
+
+async def add_identity(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    secret: bytes,
+) -> Identity:
+    """Link a chat account to an existing person."""
+    identity = Identity(
+        person_id=person_id,
+        channel=channel,
+        external_id=external_id,
+        chat_id=chat_id,
+        pseudonym=pseudonym(secret, channel, external_id),
+    )
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def find_conversation(
+    *, session: AsyncSession, channel: str, chat_id: str
+) -> Conversation | None:
+    """The chat's conversation, if it ever had one (conversation_for creates it)."""
+    return await session.scalar(
+        select(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+    )

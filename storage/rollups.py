@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.enums import FIGURES, OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
-from storage.models import Activity, Hamlet, Incident, Tip, WeeklyReport
+from storage.models import Activity, Hamlet, Incident, WeeklyReport
 from storage.periods import Period
 from storage.reports import week_due
 
@@ -253,85 +253,6 @@ async def compliance(
         Compliance(i, f"{label[:1].upper()}{label[1:]} {name}", len(mondays), int(ok), int(lt))
         for i, label, name, ok, lt in rows.all()
     ]
-
-
-@dataclass(frozen=True)
-class OpenCase:
-    kind: str  # incident / tip
-    id: int
-    code: str
-    category: str | None
-    severity: str
-    status: str
-    received_at: datetime
-    assignee_id: int | None
-
-    def age_days(self, now: datetime) -> int:
-        return (now - self.received_at).days
-
-
-async def open_cases(
-    session: AsyncSession, commune_id: int, *, limit: int = 20, offset: int = 0
-) -> tuple[list[OpenCase], int]:
-    """Open incidents and tips, the urgent first, then the newest; and how many in all.
-
-    Each kind is read already sorted and cut to the page's reach, then the two are merged.
-    """
-    reach = offset + limit
-    urgency = case((Incident.severity == Severity.ORDINARY, 1), else_=0)
-    incidents = (
-        await session.scalars(
-            select(Incident)
-            .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
-            .order_by(urgency, Incident.received_at.desc(), Incident.id.desc())
-            .limit(reach)
-        )
-    ).all()
-    # Every open tip, sorted here: asked to sort, SQLite walks the commune's tips of all years
-    # by date (the index that sorts) instead of reading the few open ones (the index that
-    # filters), because it cannot tell that open tips are rare.
-    open_tips = (
-        await session.scalars(
-            select(Tip).where(Tip.commune_id == commune_id, Tip.status.in_(_OPEN))
-        )
-    ).all()
-    tips = sorted(open_tips, key=lambda t: (t.received_at, t.id), reverse=True)[:reach]
-    merged = [
-        OpenCase(
-            "incident",
-            i.id,
-            f"VV-{i.id}",
-            i.category,
-            i.severity,
-            i.status,
-            i.received_at,
-            i.assignee_id,
-        )
-        for i in incidents
-    ]
-    merged += [
-        OpenCase(
-            "tip",
-            t.id,
-            t.case_code,
-            None,
-            Severity.ORDINARY,
-            t.status,
-            t.received_at,
-            t.assignee_id,
-        )
-        for t in tips
-    ]
-    merged.sort(key=lambda c: (c.severity == Severity.ORDINARY, -c.received_at.timestamp()))
-    total = len(open_tips) + (
-        await session.scalar(
-            select(func.count())
-            .select_from(Incident)
-            .where(Incident.commune_id == commune_id, Incident.status.in_(_OPEN))
-        )
-        or 0
-    )
-    return merged[offset:reach], total
 
 
 async def flags_by_hamlet(

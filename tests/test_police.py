@@ -277,3 +277,30 @@ async def test_control_characters_typed_are_dropped_and_old_ones_do_not_break_th
     _, content = officer.last[0].document
     rows = list(load_workbook(io.BytesIO(content))["Vụ việc"].iter_rows(values_only=True))
     assert "Lưu từ trước" in rows[1]
+
+
+async def test_an_assignment_shows_on_the_card_and_the_assigner_hears_of_an_unreachable_one(
+    sessions, clock, two_communes
+):
+    router = make_router(sessions, clock)
+    await _report(router, "member", "Ma túy")
+    async with sessions() as session, session.begin():
+        from storage import admin
+
+        commune = await session.get(Commune, 1)
+        await admin.add_person(  # on the roster, but never opened the bot
+            session, commune=commune, full_name="Nguyễn Thị Thảo", role="officer", title="chị"
+        )
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:asg:i:1")
+    await officer.tap("Nguyễn Thị Thảo")
+    assert "Đã giao VV-1 cho Nguyễn Thị Thảo" in officer.text
+    assert "Nguyễn Thị Thảo chưa kết nối với Bình Yên" in officer.text
+    # The case follows, with its assignee and the assignment in its history, and its buttons.
+    assert "Cán bộ xử lý: Nguyễn Thị Thảo" in officer.text
+    assert "Giao cho Nguyễn Thị Thảo · Trần Quốc Tuấn" in officer.text
+    assert officer.button("Đóng vụ việc")
+    await officer.tap("Ghi chú")
+    await officer.say("Đã xác minh tại chỗ")
+    await officer.send(callback="a:view:i:1")
+    assert "📝 Ghi chú · Trần Quốc Tuấn — Đã xác minh tại chỗ" in officer.text

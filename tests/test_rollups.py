@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from storage.cases import queue
 from storage.enums import Status
 from storage.models import Hamlet, Tip
 from storage.periods import containing
@@ -15,7 +16,6 @@ from storage.rollups import (
     flags,
     incidents_by_category,
     incidents_by_hamlet,
-    open_cases,
     standings,
 )
 from storage.types import utcnow
@@ -209,7 +209,7 @@ async def test_incidents_by_hamlet_and_open_cases_urgent_first(sessions):
         counts = await incidents_by_hamlet(
             session, c.id, containing("month", date(2026, 11, 1)), TZ
         )
-        cases, total = await open_cases(session, c.id, limit=2)
+        cases, total = await queue(session=session, commune_id=c.id, limit=2)
     assert counts == {c.hamlet_id: 2, other: 1}
     assert total == 3
     assert [x.code for x in cases] == [f"VV-{urgent.id}", "TB-ABC123"]

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from conversations.context import Ctx
 from conversations.flow import Data, Option
 from locales import t, t_list
-from storage.enums import COMMUNE_ROLES
-from storage.models import DutyChat, Identity, Person
+from storage import cases
 from storage.reports import Media
 
 REPORTERS = frozenset({"hamlet_head", "team_lead", "team_member"})
@@ -91,34 +88,15 @@ def show_media(ctx: Ctx, items: list[dict[str, Any]] | None) -> str:
     return ", ".join(f"{n} {ctx.t('media.type.' + kind)}" for kind, n in counts.items())
 
 
-async def officer_targets(
-    ctx: Ctx, commune_id: int, *, duty_first: bool
-) -> list[tuple[str, str, str]]:
-    """(channel, chat id, language) of who hears about a commune's case.
-
-    The duty chats when there are any and duty_first is set; otherwise every officer and
-    admin of the commune privately.
-    """
-    if duty_first:
-        duty = (
-            await ctx.session.scalars(select(DutyChat).where(DutyChat.commune_id == commune_id))
-        ).all()
-        if duty:
-            return [(d.channel, d.chat_id, ctx.config.default_language) for d in duty]
-    rows = (
-        await ctx.session.execute(
-            select(Identity.channel, Identity.chat_id, Person.language)
-            .join(Person)
-            .where(
-                Person.commune_id == commune_id,
-                Person.role.in_([r.value for r in COMMUNE_ROLES]),
-                Person.active.is_(True),
-                Identity.blocked_at.is_(None),
-            )
-            .order_by(Identity.id)
-        )
-    ).all()
-    return [(c, chat, lang) for c, chat, lang in rows]
+async def officer_targets(ctx: Ctx, commune_id: int, *, duty_first: bool) -> list[cases.Chat]:
+    """Who hears about a commune's case (storage.cases.officer_chats), duty chats speaking
+    the bot's default language."""
+    return await cases.officer_chats(
+        session=ctx.session,
+        commune_id=commune_id,
+        duty_first=duty_first,
+        language=ctx.config.default_language,
+    )
 
 
 def lines(*pairs: tuple[str, str | None]) -> str:

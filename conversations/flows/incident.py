@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.callbacks import CaseAction, Verb
 from conversations.context import Ctx
 from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Option, Step
@@ -73,6 +74,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
     )
     urgent = data["severity"] != Severity.ORDINARY
     targets = await officer_targets(ctx, person.commune_id, duty_first=urgent)
+    ack = CaseAction(Verb.ACK, "i", incident.id).encode()
     for channel, chat_id, lang in targets:
         head = "alert.urgent" if urgent else "alert.new_incident"
         facts = [
@@ -94,7 +96,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
             text,
             purpose="alert" if urgent else "incident",
             commune_id=person.commune_id,
-            buttons=[[Button(tr(lang, "alert.ack"), f"a:ack:i:{incident.id}")]],
+            buttons=[[Button(tr(lang, "alert.ack"), ack)]],
         )
     key = "incident.sent_urgent" if urgent else "incident.sent"
     return ctx.t(key, id=incident.id)

@@ -5,75 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
+from conversations.callbacks import CaseAction, Verb
 from conversations.context import Ctx
 from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Step
 from conversations.flows.common import OFFICERS, lines, tr
-from storage.enums import COMMUNE_ROLES, RecordKind, Status
-from storage.models import Identity, Incident, Person, StatusChange, Tip
-from storage.reports import add_tip_message
+from storage import cases
+from storage.enums import RecordKind
+from storage.models import Incident, Tip
 
-KINDS = {"i": (RecordKind.INCIDENT, Incident), "t": (RecordKind.TIP, Tip)}
+# The letter a case's kind has in button data and flow presets.
+KIND_LETTER = {RecordKind.INCIDENT: "i", RecordKind.TIP: "t"}
+RECORD_KINDS = {letter: kind for kind, letter in KIND_LETTER.items()}
 
 
 async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | None:
-    """The case, if the person may act on it: an officer or admin of the case's commune."""
-    if kind not in KINDS:
+    """The case named by a flow's preset, if the person may act on it."""
+    if kind not in RECORD_KINDS:
         return None
-    record = await ctx.session.get(KINDS[kind][1], record_id)
-    person = ctx.person
-    if record is None or person.role not in COMMUNE_ROLES or not person.active:
-        return None
-    return record if record.commune_id == person.commune_id else None
-
-
-def case_code(record: Incident | Tip) -> str:
-    return record.case_code if isinstance(record, Tip) else f"VV-{record.id}"
-
-
-async def reporter_chats(ctx: Ctx, record: Incident | Tip) -> list[tuple[str, str, str]]:
-    """Where the reporter hears back: their chats, found by person or, for a tip, by pseudonym."""
-    query = (
-        select(Identity.channel, Identity.chat_id, Person.language)
-        .join(Person)
-        .where(Identity.blocked_at.is_(None))
+    return await cases.get(
+        session=ctx.session, person=ctx.person, kind=RECORD_KINDS[kind], case_id=record_id
     )
-    if isinstance(record, Tip):
-        query = query.where(Identity.pseudonym == record.reporter_key)
-    elif record.reporter_id is not None:
-        query = query.where(Identity.person_id == record.reporter_id)
-    else:
-        return []
-    return [(c, chat, lang) for c, chat, lang in (await ctx.session.execute(query)).all()]
 
 
-async def set_status(
-    ctx: Ctx, record: Incident | Tip, status: Status, note: str | None = None
-) -> None:
-    kind = RecordKind.TIP if isinstance(record, Tip) else RecordKind.INCIDENT
-    record.status = status
-    ctx.session.add(
-        StatusChange(
-            record_kind=kind,
-            record_id=record.id,
-            status=status,
-            actor_id=ctx.person.id,
-            created_at=ctx.now,
-            note=note,
-        )
-    )
-    key = {Status.ACKNOWLEDGED: "case.told_acknowledged", Status.CLOSED: "case.told_closed"}.get(
-        status
-    )
-    if key is None:
-        return
-    for channel, chat_id, lang in await reporter_chats(ctx, record):
+async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
+    """Queue a message about a case to each chat, in the chat's language."""
+    for chat in chats:
         await ctx.notify(
-            channel,
-            chat_id,
-            tr(lang, key, code=case_code(record)),
+            chat.channel,
+            chat.chat_id,
+            tr(chat.language, key, code=cases.case_code(record)),
             purpose="case_update",
             commune_id=record.commune_id,
         )
@@ -83,7 +44,7 @@ async def _load(ctx: Ctx, data: Data) -> str | None:
     record = await case_record(ctx, data.get("kind", ""), int(data.get("id", 0)))
     if record is None:
         return ctx.t("alert.not_yours")
-    data["code"] = case_code(record)
+    data["code"] = cases.case_code(record)
     return None
 
 
@@ -95,42 +56,42 @@ async def _submit_note(ctx: Ctx, data: Data) -> str:
     record = await case_record(ctx, data["kind"], int(data["id"]))
     if record is None:
         return ctx.t("alert.not_yours")
-    kind = RecordKind.TIP if isinstance(record, Tip) else RecordKind.INCIDENT
-    ctx.session.add(
-        StatusChange(
-            record_kind=kind,
-            record_id=record.id,
-            status=record.status,
-            actor_id=ctx.person.id,
-            created_at=ctx.now,
-            note=data["note"],
-        )
+    await cases.add_note(
+        session=ctx.session, person=ctx.person, record=record, text=data["note"], now=ctx.now
     )
-    return ctx.t("case.noted", code=case_code(record))
+    return ctx.t("case.noted", code=cases.case_code(record))
 
 
 async def _submit_close(ctx: Ctx, data: Data) -> str:
     record = await case_record(ctx, data["kind"], int(data["id"]))
     if record is None:
         return ctx.t("alert.not_yours")
-    record.outcome = data["outcome"]
-    await set_status(ctx, record, Status.CLOSED, data["outcome"])
-    return ctx.t("case.closed", code=case_code(record))
+    told = await cases.close(
+        session=ctx.session, person=ctx.person, record=record, outcome=data["outcome"], now=ctx.now
+    )
+    await tell(ctx, record, told, "case.told_closed")
+    return ctx.t("case.closed", code=cases.case_code(record))
 
 
 async def _submit_question(ctx: Ctx, data: Data) -> str:
-    tip = await case_record(ctx, "t", int(data["id"]))
+    tip = await case_record(ctx, KIND_LETTER[RecordKind.TIP], int(data["id"]))
     if not isinstance(tip, Tip):
         return ctx.t("alert.not_yours")
-    await add_tip_message(
-        ctx.session, tip, data["question"], from_tipster=False, officer_id=ctx.person.id
+    chats = await cases.ask_tipster(
+        session=ctx.session, person=ctx.person, tip=tip, question=data["question"], now=ctx.now
     )
-    for channel, chat_id, lang in await reporter_chats(ctx, tip):
+    answer = CaseAction(Verb.REPLY, KIND_LETTER[RecordKind.TIP], tip.id).encode()
+    for chat in chats:
         await ctx.notify(
-            channel,
-            chat_id,
-            tr(lang, "case.question_to_tipster", code=tip.case_code, question=data["question"]),
-            buttons=[[Button(tr(lang, "case.answer"), f"a:reply:t:{tip.id}")]],
+            chat.channel,
+            chat.chat_id,
+            tr(
+                chat.language,
+                "case.question_to_tipster",
+                code=tip.case_code,
+                question=data["question"],
+            ),
+            buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
             purpose="tip_question",
             commune_id=tip.commune_id,
         )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
@@ -20,8 +18,8 @@ from conversations.flows.common import (
     text_of,
     tr,
 )
-from storage.enums import OPEN_STATUSES
-from storage.models import Commune, Tip
+from storage import tips
+from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
 
 
@@ -29,7 +27,7 @@ async def _load(ctx: Ctx, data: Data) -> str | None:
     if ctx.person.commune_id is not None:
         data["commune_id"] = ctx.person.commune_id
         return None
-    communes = (await ctx.session.scalars(select(Commune).order_by(Commune.name))).all()
+    communes = await tips.communes(session=ctx.session)
     if not communes:
         return ctx.t("tip.no_commune")
     if len(communes) == 1:
@@ -145,20 +143,10 @@ FLOW = Flow(
 
 
 async def _load_mine(ctx: Ctx, data: Data) -> str | None:
-    tips = (
-        await ctx.session.scalars(
-            select(Tip)
-            .where(
-                Tip.reporter_key == ctx.identity.pseudonym,
-                Tip.status.in_([s.value for s in OPEN_STATUSES]),
-            )
-            .order_by(Tip.received_at.desc())
-            .limit(8)
-        )
-    ).all()
-    if not tips:
+    mine = await tips.open_tips_of(session=ctx.session, reporter_key=ctx.identity.pseudonym)
+    if not mine:
         return ctx.t("tip_add.none")
-    data["tips"] = [[t.case_code, (t.description or "")[:30]] for t in tips]
+    data["tips"] = [[t.case_code, (t.description or "")[:30]] for t in mine]
     return None
 
 
@@ -170,8 +158,8 @@ def _mine(ctx: Ctx, data: Data) -> list[Option]:
 
 
 async def _submit_more(ctx: Ctx, data: Data) -> str:
-    tip = await ctx.session.scalar(
-        select(Tip).where(Tip.case_code == data["code"], Tip.reporter_key == ctx.identity.pseudonym)
+    tip = await tips.tip_of(
+        session=ctx.session, code=data["code"], reporter_key=ctx.identity.pseudonym
     )
     if tip is None:
         return ctx.t("tip_add.none")
