@@ -30,7 +30,7 @@ async def _bulk(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 
 async def build_province(
     engine: Any, communes: int, hamlets_per: int, years: int, per_year: int, seed: int = 1
-) -> tuple[int, int]:
+) -> tuple[int, float]:
     """A province; per_year reports of all kinds a year, for years years back from NOW.
     Returns (rows written, seconds)."""
     rng = random.Random(seed)
@@ -61,7 +61,10 @@ async def build_province(
     categories, kinds = list(IncidentCategory), list(ActivityKind)
     for year in range(years):
         start = NOW - timedelta(days=365 * (year + 1))
-        incidents, activities, tips, weekly = [], [], [], []
+        incidents: list[dict[str, Any]] = []
+        activities: list[dict[str, Any]] = []
+        tips: list[dict[str, Any]] = []
+        weekly: list[dict[str, Any]] = []
         for _ in range(int(per_year * 0.4)):
             h = rng.randrange(hamlets)
             at = start + timedelta(seconds=rng.randrange(365 * 86400))
@@ -87,7 +90,6 @@ async def build_province(
                     "kind": rng.choice(kinds),
                     "held_on": day,
                     "received_at": start,
-                    "status": "new",
                     "cases": 2,
                     "cases_successful": 1,
                     "attendees": 30,

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from bench.conversation import SECRET, STEPS, seed_reporters
@@ -83,18 +84,13 @@ async def in_flight(sessions: Any, conversations: int) -> dict[str, float]:
 
         async def half(uid: int) -> None:
             for kind, value in STEPS[:4]:
-                event = Incoming(
-                    "telegram",
-                    str(uid),
-                    str(uid),
-                    **(
-                        {"command": "start"}
-                        if value == "/start"
-                        else {"callback": value}
-                        if kind == "press"
-                        else {"text": value}
-                    ),
-                )
+                event = Incoming("telegram", str(uid), str(uid))
+                if value == "/start":
+                    event = replace(event, command="start")
+                elif kind == "press":
+                    event = replace(event, callback=value)
+                else:
+                    event = replace(event, text=value)
                 await router.handle(event)
 
         await asyncio.gather(*(half(u) for u in users[start : start + 500]))

@@ -41,7 +41,9 @@ class OfflineRequest(BaseRequest):
         if api == "getMe":
             result: Any = BOT
         elif api in ("sendMessage", "sendPhoto", "sendDocument"):
-            chat = int(params.get("chat_id", 0))
+            chat_id = params.get("chat_id", 0)
+            assert isinstance(chat_id, int | str)
+            chat = int(chat_id)
             result = {
                 "message_id": self.calls,
                 "date": int(time.time()),

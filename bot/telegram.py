@@ -76,7 +76,6 @@ def to_event(update: Update) -> Incoming | None:
         "user_id": str(user.id),
         "update_key": str(update.update_id),
         "private": chat.type == "private",
-        "language_code": user.language_code,
     }
     if update.callback_query is not None:
         return Incoming(**base, callback=update.callback_query.data or "")
@@ -99,8 +98,7 @@ def to_event(update: Update) -> Incoming | None:
         return Incoming(**base, media=media)
     if message.location is not None:
         return Incoming(**base, location=(message.location.latitude, message.location.longitude))
-    kind = "sticker" if message.sticker else "unsupported"
-    return Incoming(**base, unsupported=kind)
+    return Incoming(**base)  # a sticker, a contact, a poll…: answered with a hint
 
 
 def _media(message: Message) -> MediaIn | None:

@@ -95,8 +95,7 @@ def to_event(raw: dict[str, Any]) -> Incoming | None:
         url = message.get("voice_url") or message.get("url") or message.get("voice")
         if url:
             return Incoming(**base, media=MediaIn("voice", str(url), None, None))
-    kind = "sticker" if event == "message.sticker.received" else "unsupported"
-    return Incoming(**base, unsupported=kind)
+    return Incoming(**base)  # a sticker or another kind: answered with a hint
 
 
 def render(reply: Reply, lang: str) -> str:

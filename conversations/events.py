@@ -35,8 +35,6 @@ class Incoming:
     callback: str | None = None  # button data
     media: MediaIn | None = None
     location: tuple[float, float] | None = None
-    unsupported: str | None = None  # sticker, contact, poll…: named for a polite answer
-    language_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ async def seed_demo(
             if rng.random() < 0.15:  # some hamlets miss a week, as in real life
                 continue
             quiet = rng.random() < 0.55
-            figures = {"quiet": quiet}
+            figures: dict[str, bool | int] = {"quiet": quiet}
             if not quiet:
                 figures |= {
                     "incidents": rng.randint(1, 3),
@@ -215,14 +215,14 @@ async def seed_demo(
 
     for i, kind in enumerate(list(ActivityKind) * weeks):
         hamlet = hamlets[i % len(hamlets)]
-        figures = {name: _figure(rng, name) for name in ACTIVITY_FIGURES[kind]}
+        drawn = {name: _figure(rng, name) for name in ACTIVITY_FIGURES[kind]}
         if kind == ActivityKind.MEDIATION:
-            figures["cases_successful"] = min(figures["cases_successful"], figures["cases"])
+            drawn["cases_successful"] = min(drawn["cases_successful"], drawn["cases"])
         if kind == ActivityKind.COMMITMENT:
-            figures["households_total"] = hamlet.households
-            figures["households_signed"] = rng.randint(
-                hamlet.households * 8 // 10, hamlet.households
-            )
+            total = hamlet.households
+            assert total is not None  # every demo hamlet is made with its households
+            drawn["households_total"] = total
+            drawn["households_signed"] = rng.randint(total * 8 // 10, total)
         held = (now - timedelta(days=rng.uniform(0, weeks * 7))).astimezone(tz).date()
         await add_activity(
             session,
@@ -232,10 +232,11 @@ async def seed_demo(
             reporter_id=reporters[hamlet.id][1],
             kind=kind,
             held_on=held,
+            received_at=now,
             description=None
             if kind != ActivityKind.OTHER
             else "Dọn vệ sinh, phát quang bụi rậm đường liên thôn.",
-            **figures,
+            figures=drawn,
         )
 
     tips = [

@@ -47,7 +47,6 @@ async def record_run(
                     period_start=period.start,
                     period_end=period.end,
                     started_at=now,
-                    finished_at=now,
                     note="late" if late else None,
                 )
             )

@@ -114,14 +114,6 @@ class RecordKind(StrEnum):
     TIP = "tip"
 
 
-class MediaType(StrEnum):
-    PHOTO = "photo"
-    VIDEO = "video"
-    VOICE = "voice"
-    AUDIO = "audio"
-    DOCUMENT = "document"
-
-
 class HistoryEntry(StrEnum):
     """Kinds of entry in a case's history."""
 
@@ -135,9 +127,3 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
-
-
-class DigestKind(StrEnum):
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"

@@ -57,14 +57,19 @@ async def sheets(
             await session.execute(
                 select(Hamlet.id, Hamlet.name).where(Hamlet.commune_id == commune.id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    people = dict(
+    # Looked up by reporter_id, which is None for a report with no known reporter.
+    people: dict[int | None, str | None] = dict(
         (
             await session.execute(
                 select(Person.id, Person.full_name).where(Person.commune_id == commune.id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
     incidents = (
@@ -323,7 +328,7 @@ async def export_xlsx(
     session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
 ) -> tuple[str, bytes]:
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     for title, header, rows in await sheets(session, commune, period, lang, now):
         sheet = book.create_sheet(title[:31])
         if header:

@@ -223,7 +223,6 @@ class Incident(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     description: Mapped[str | None] = mapped_column(Text, default=None)
-    people_involved: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
@@ -266,7 +265,6 @@ class Activity(Base):
     households_total: Mapped[int | None] = mapped_column(Integer, default=None)
     models_active: Mapped[int | None] = mapped_column(Integer, default=None)
     models_new: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
 
 
 class WeeklyReport(Base):
@@ -446,7 +444,6 @@ class DigestRun(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = _now()
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
 
 
@@ -472,4 +469,3 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(32))
     run_key: Mapped[str] = mapped_column(String(32))
     ran_at: Mapped[datetime] = _now()
-    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import RecordKind, Status
+from storage.enums import FIGURES, RecordKind, Status
 from storage.identity import new_case_code
 from storage.models import (
     Activity,
@@ -70,18 +71,70 @@ async def _record(
 
 
 async def add_incident(
-    session: AsyncSession, media: Sequence[Media] = (), **fields: Any
+    session: AsyncSession,
+    *,
+    commune_id: int,
+    hamlet_id: int,
+    reporter_id: int | None,
+    category: str,
+    severity: str,
+    occurred_at: datetime,
+    occurred_precision: str = "exact",
+    received_at: datetime,
+    place_text: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    description: str | None = None,
+    media: Sequence[Media] = (),
 ) -> Incident:
-    incident = Incident(**fields)
-    await _record(session, RecordKind.INCIDENT, incident, fields.get("reporter_id"), list(media))
+    incident = Incident(
+        commune_id=commune_id,
+        hamlet_id=hamlet_id,
+        reporter_id=reporter_id,
+        category=category,
+        severity=severity,
+        occurred_at=occurred_at,
+        occurred_precision=occurred_precision,
+        received_at=received_at,
+        place_text=place_text,
+        latitude=latitude,
+        longitude=longitude,
+        description=description,
+    )
+    await _record(session, RecordKind.INCIDENT, incident, reporter_id, media)
     return incident
 
 
 async def add_activity(
-    session: AsyncSession, media: Sequence[Media] = (), **fields: Any
+    session: AsyncSession,
+    *,
+    commune_id: int,
+    hamlet_id: int,
+    team_id: int | None = None,
+    reporter_id: int | None,
+    kind: str,
+    held_on: date,
+    received_at: datetime,
+    description: str | None = None,
+    figures: Mapping[str, int | None] = MappingProxyType({}),
+    media: Sequence[Media] = (),
 ) -> Activity:
-    activity = Activity(**fields)
-    await _record(session, RecordKind.ACTIVITY, activity, fields.get("reporter_id"), list(media))
+    """figures: values of the figure columns (storage.enums.FIGURES) by name."""
+    unknown = set(figures) - set(FIGURES)
+    if unknown:
+        raise ValueError(f"not activity figures: {', '.join(sorted(unknown))}")
+    activity = Activity(
+        commune_id=commune_id,
+        hamlet_id=hamlet_id,
+        team_id=team_id,
+        reporter_id=reporter_id,
+        kind=kind,
+        held_on=held_on,
+        received_at=received_at,
+        description=description,
+        **figures,
+    )
+    await _record(session, RecordKind.ACTIVITY, activity, reporter_id, media)
     return activity
 
 
@@ -147,9 +200,17 @@ async def save_weekly_report(
 
 async def add_tip(
     session: AsyncSession,
+    *,
+    commune_id: int,
+    hamlet_id: int | None = None,
+    reporter_key: str,
+    description: str | None = None,
+    place_text: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    contact: str | None = None,
+    received_at: datetime,
     media: Sequence[Media] = (),
-    received_at: datetime | None = None,
-    **fields: Any,
 ) -> Tip:
     for _ in range(5):
         code = new_case_code()
@@ -157,8 +218,19 @@ async def add_tip(
             break
     else:  # pragma: no cover - 32^6 codes; five collisions in a row means something else is wrong
         raise IntegrityError("case code", None, Exception("no free case code"))
-    tip = Tip(case_code=code, received_at=received_at or utcnow(), **fields)
-    await _record(session, RecordKind.TIP, tip, None, list(media))
+    tip = Tip(
+        case_code=code,
+        commune_id=commune_id,
+        hamlet_id=hamlet_id,
+        reporter_key=reporter_key,
+        description=description,
+        place_text=place_text,
+        latitude=latitude,
+        longitude=longitude,
+        contact=contact,
+        received_at=received_at,
+    )
+    await _record(session, RecordKind.TIP, tip, None, media)
     return tip
 
 

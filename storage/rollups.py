@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.enums import FIGURES, OPEN_STATUSES, ActivityKind, IncidentCategory, Severity
 from storage.models import Activity, Hamlet, Incident, WeeklyReport
@@ -16,6 +18,8 @@ from storage.reports import week_due
 
 PROLONGED_DISPUTE = timedelta(days=30)
 _OPEN = [s.value for s in OPEN_STATUSES]
+
+_K = TypeVar("_K")
 
 
 def change(now: int, before: int) -> float | None:
@@ -39,8 +43,12 @@ class CategoryRow:
 
 
 async def _incident_counts(
-    session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo, by: object
-) -> dict[object, int]:
+    session: AsyncSession,
+    commune_id: int,
+    period: Period,
+    tz: ZoneInfo,
+    by: InstrumentedAttribute[_K],
+) -> dict[_K, int]:
     start, end = period.utc(tz)
     rows = await session.execute(
         select(by, func.count())
@@ -51,7 +59,7 @@ async def _incident_counts(
         )
         .group_by(by)
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.tuples().all())
 
 
 async def incidents_by_category(
@@ -71,7 +79,7 @@ async def incidents_by_hamlet(
     session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo
 ) -> dict[int, int]:
     counts = await _incident_counts(session, commune_id, period, tz, Incident.hamlet_id)
-    return {int(k): int(v) for k, v in counts.items()}  # type: ignore[call-overload]
+    return {int(k): int(v) for k, v in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -255,7 +263,7 @@ async def flags_by_hamlet(
     ones), so the cost follows the period and the open cases, not the years of history."""
     start, end = period.utc(tz)
 
-    def count(condition: object) -> object:
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     in_period = await session.execute(
@@ -283,7 +291,9 @@ async def flags_by_hamlet(
                 )
                 .group_by(Incident.hamlet_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     found = {h: Flags(int(s), int(m), int(prolonged.pop(h, 0))) for h, s, m in in_period.all()}
     found.update({h: Flags(0, 0, int(n)) for h, n in prolonged.items()})

@@ -18,6 +18,7 @@ from storage.rollups import (
     incidents_by_hamlet,
     standings,
 )
+from storage.types import utcnow
 from tests.helpers import make_commune
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -33,9 +34,11 @@ async def _incident(session, c, category, when, **extra):
         session,
         commune_id=c.id,
         hamlet_id=extra.pop("hamlet", c.hamlet_id),
+        reporter_id=None,
         category=category,
         severity=extra.pop("severity", "ordinary"),
         occurred_at=when,
+        received_at=extra.pop("received_at", None) or utcnow(),
         **extra,
     )
 
@@ -66,28 +69,31 @@ async def test_126_of_136_mediations_is_92_6_percent(sessions):
                 session,
                 commune_id=c.id,
                 hamlet_id=c.hamlet_id,
+                reporter_id=None,
                 kind="mediation",
                 held_on=date(2026, 3, 1),
-                cases=cases,
-                cases_successful=good,
+                received_at=utcnow(),
+                figures={"cases": cases, "cases_successful": good},
             )
         await add_activity(
             session,
             commune_id=c.id,
             hamlet_id=c.hamlet_id,
+            reporter_id=None,
             kind="mediation",
             held_on=date(2025, 12, 31),
-            cases=10,
-            cases_successful=0,
+            received_at=utcnow(),
+            figures={"cases": 10, "cases_successful": 0},
         )
         await add_activity(
             session,
             commune_id=c.id,
             hamlet_id=c.hamlet_id,
+            reporter_id=None,
             kind="outreach",
             held_on=date(2026, 5, 1),
-            sessions=2,
-            attendees=85,
+            received_at=utcnow(),
+            figures={"sessions": 2, "attendees": 85},
         )
     async with sessions() as session:
         figures = await activity_figures(session, c.id, year)
@@ -148,19 +154,21 @@ async def test_households_signed_and_models_are_the_latest_known(sessions):
                 session,
                 commune_id=c.id,
                 hamlet_id=c.hamlet_id,
+                reporter_id=None,
                 kind="commitment",
                 held_on=day,
-                households_signed=signed,
-                households_total=400,
+                received_at=utcnow(),
+                figures={"households_signed": signed, "households_total": 400},
             )
         await add_activity(
             session,
             commune_id=c.id,
             hamlet_id=c.hamlet_id,
+            reporter_id=None,
             kind="model",
             held_on=date(2026, 4, 1),
-            models_active=3,
-            models_new=1,
+            received_at=utcnow(),
+            figures={"models_active": 3, "models_new": 1},
         )
     async with sessions() as session:
         rows = await standings(session, c.id, containing("quarter", date(2026, 9, 1)))

@@ -78,7 +78,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
         received_at=ctx.now,
         held_on=ctx.local(datetime.fromisoformat(data["held"]["at"])).date(),
         description=text_of(ctx, data.get("description")),
-        **figures,
+        figures=figures,
     )
     return ctx.t("activity.sent", id=activity.id)
 

@@ -24,12 +24,6 @@ from conversations.flows.common import (
 from storage.enums import IncidentCategory, Severity
 from storage.reports import add_incident
 
-URGENT_CATEGORIES = {
-    IncidentCategory.FIRE,
-    IncidentCategory.DOMESTIC_VIOLENCE,
-    IncidentCategory.DISORDER,
-}
-
 
 def _where_options(ctx: Ctx, data: Data) -> list[Option]:
     hamlet = ctx.person.hamlet
