@@ -218,7 +218,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             inv = await admin.issue_invite(session, person, settings.invite_ttl_days)
             link = invite_link(settings, inv.code)
             png = out / f"invite-{person.id}-{_slug(person.full_name or '')}.png"
-            segno.make(link, error="m").save(png, scale=10, border=4)
+            segno.make(link, error="m").save(str(png), scale=10, border=4)
             print(
                 f"{person.full_name} ({person.role}): {link}\n"
                 f"  Zalo code: {pretty_invite(inv.code)}  QR: {png}  "

@@ -140,13 +140,16 @@ async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
     if reply.photo is not None:
         await bot.send_photo(chat_id=chat_id, photo=reply.photo)
     for kind, file_id in reply.media:  # attachments of a case, by the file id Telegram gave
-        send = {
-            "photo": bot.send_photo,
-            "video": bot.send_video,
-            "voice": bot.send_voice,
-            "audio": bot.send_audio,
-        }.get(kind, bot.send_document)
-        await send(chat_id, file_id)
+        if kind == "photo":
+            await bot.send_photo(chat_id, file_id)
+        elif kind == "video":
+            await bot.send_video(chat_id, file_id)
+        elif kind == "voice":
+            await bot.send_voice(chat_id, file_id)
+        elif kind == "audio":
+            await bot.send_audio(chat_id, file_id)
+        else:
+            await bot.send_document(chat_id, file_id)
     parts = split_text(reply.text or "…", MessageLimit.MAX_TEXT_LENGTH)
     for i, part in enumerate(parts):
         markup = keyboard(reply) if i == len(parts) - 1 else None

@@ -72,7 +72,8 @@ class ZaloClient:
 
 def to_event(raw: dict[str, Any]) -> Incoming | None:
     """A Zalo update, wrapped in {"ok", "result"} or not, as a neutral event."""
-    update = raw.get("result") if isinstance(raw.get("result"), dict) else raw
+    wrapped = raw.get("result")
+    update: dict[str, Any] = wrapped if isinstance(wrapped, dict) else raw
     message = update.get("message") or {}
     chat, sender = message.get("chat") or {}, message.get("from") or {}
     if not chat.get("id") or sender.get("is_bot"):

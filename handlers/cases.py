@@ -164,7 +164,7 @@ class CaseActions:
             label = ctx.t(f"category.{row.category}") if row.category else ctx.t("digest.tip")
             mark = "🔴 " if row.urgent else ""
             age = ctx.t("digest.age", days=row.age_days(ctx.now))
-            data = CaseAction(Verb.VIEW, KIND_LETTER[row.kind], row.id).encode()
+            data = CaseAction(Verb.VIEW, KIND_LETTER[RecordKind(row.kind)], row.id).encode()
             buttons.append([Button(f"{mark}{row.code} · {label.split(',')[0]} · {age}", data)])
         nav = []
         if page > 0:

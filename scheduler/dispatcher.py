@@ -211,7 +211,7 @@ class Dispatcher:
         outcome: Outcome,
     ) -> bool:
         try:
-            media = (row.media_kind, row.media_path) if row.media_path else None
+            media = (row.media_kind or "photo", row.media_path) if row.media_path else None
             await self.senders[row.channel].send(row.chat_id, row.text, row.buttons, media=media)
         except DeliveryError as exc:
             if exc.retry_after is not None:

@@ -404,7 +404,9 @@ async def describe(session: AsyncSession) -> list[str]:
                     .where(Person.commune_id == commune.id)
                     .group_by(Person.id)
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         lines.append(
             f"[{commune.id}] {commune.display_name}, {commune.province.label} "

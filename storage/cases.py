@@ -96,7 +96,7 @@ async def get(
         return None
     if not may_handle_cases(person) or not 0 < case_id <= MAX_ID:
         return None
-    record = await session.get(model, case_id)
+    record: Case | None = await session.get(model, case_id)
     if record is None or record.commune_id != person.commune_id:
         return None
     return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from conversations.context import Ctx
@@ -19,11 +20,11 @@ from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
 from storage.reports import add_activity
 
 
-def _needs(figure: str):
+def _needs(figure: str) -> Callable[[Ctx, Data], bool]:
     return lambda ctx, data: figure in ACTIVITY_FIGURES.get(ActivityKind(data["kind"]), ())
 
 
-def _at_most(other: str, error: str):
+def _at_most(other: str, error: str) -> Callable[[Ctx, Data, int], str | None]:
     def check(ctx: Ctx, data: Data, value: int) -> str | None:
         limit = data.get(other)
         return error if isinstance(limit, int) and value > limit else None
