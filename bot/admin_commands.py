@@ -73,8 +73,13 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def listing(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.alerts import unreachable_communes
+
     async with _session(settings) as session:
         print("\n".join(await admin.describe(session)))
+        lang = settings.default_language
+        for commune in await unreachable_communes(session=session, language=lang):
+            print(t(lang, "alert.unreachable_commune", commune=commune.display_name))
     return 0
 
 

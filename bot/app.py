@@ -132,6 +132,7 @@ async def run_bot(
             settings.default_language,
             on_queued=services.dispatcher.wake,
             retention_days=settings.tip_retention_days,
+            alert_repeat=timedelta(minutes=settings.alert_repeat_minutes),
         )
         await schedules.start()
         freeze_startup_objects()

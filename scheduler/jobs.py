@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.alerts import alert_buttons, alert_text
 from conversations.callbacks import MenuPick
 from locales import t
 from scheduler.crontab import last_fire
 from scheduler.digest import DIGEST_KINDS, queue_digest
+from storage import alerts
 from storage.cases import officer_chats
 from storage.models import Commune, Hamlet
 from storage.outbox import enqueue
@@ -176,3 +178,42 @@ async def run_due(
         await run_job(session, commune, job, fire, now, out_dir, default_language, retention_days)
         for commune, job, fire in await due_jobs(session, now, jobs)
     ]
+
+
+async def repeat_alerts(
+    session: AsyncSession, now: datetime, after: timedelta, default_language: str
+) -> int:
+    """Alert once more, privately to every officer and admin of the commune, the urgent
+    incidents nobody acknowledged in time. Returns how many incidents were repeated."""
+    due = await alerts.due_repeats(session=session, now=now, after=after)
+    minutes = int(after.total_seconds() // 60)
+    for incident, commune in due:
+        chats = await officer_chats(
+            session=session, commune_id=commune.id, duty_first=False, language=default_language
+        )
+        reporter = await alerts.reporter(session=session, incident=incident)
+        for chat in chats:
+            text = alert_text(
+                chat.language,
+                incident,
+                reporter=reporter,
+                tz=ZoneInfo(commune.timezone),
+                repeat_after_minutes=minutes,
+            )
+            buttons = [
+                [{"label": b.label, "data": b.data} for b in row]
+                for row in alert_buttons(chat.language, incident)
+            ]
+            await enqueue(
+                session,
+                channel=chat.channel,
+                chat_id=chat.chat_id,
+                text=text,
+                buttons=buttons,
+                purpose="alert",
+                commune_id=commune.id,
+                now=now,
+            )
+        await alerts.record(session=session, incident_id=incident.id, chats=chats, round=2, now=now)
+        incident.alert_repeated_at = now
+    return len(due)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from scheduler.crontab import last_fire, parse
-from scheduler.jobs import due_jobs, run_job
+from scheduler.jobs import due_jobs, repeat_alerts, run_job
 from storage import leader
 from storage.schedules import commune_schedule, enabled_timings, ensure_defaults
 from storage.types import utcnow
@@ -86,8 +86,10 @@ class SchedulerService:
         clock: Callable[[], datetime] = utcnow,
         check_seconds: float = 30,
         retention_days: int = 365,
+        alert_repeat: timedelta = timedelta(minutes=10),
     ) -> None:
         self.retention_days = retention_days
+        self.alert_repeat = alert_repeat
         self.sessions = sessions
         self.lock = LeaderLock(engine)
         self.out_dir = out_dir
@@ -141,6 +143,22 @@ class SchedulerService:
             self._crons.clear()
         if self.leading:
             await self.sync()
+            await self.repeat_alerts()
+
+    async def repeat_alerts(self) -> int:
+        """Urgent alerts nobody took in time go once more to every officer and admin."""
+        try:
+            async with self.sessions() as session, session.begin():
+                repeated = await repeat_alerts(
+                    session, self.clock(), self.alert_repeat, self.default_language
+                )
+        except Exception:
+            log.exception("could not repeat unacknowledged alerts; trying again shortly")
+            return 0
+        if repeated:
+            log.info("repeated %d unacknowledged urgent alert(s)", repeated)
+            self._queued()
+        return repeated
 
     async def catch_up(self) -> list[str]:
         """Each owed job in its own short transaction, so none holds the database long."""

@@ -202,6 +202,7 @@ class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         Index(None, "commune_id", "occurred_at"),
+        Index(None, "status", "received_at"),  # urgent alerts still waiting, in every commune
         # Open cases by kind (the disputes that drag on): reads only the open rows, however
         # many years of closed ones lie beside them.
         Index(None, "commune_id", "status", "category", "occurred_at"),
@@ -228,8 +229,24 @@ class Incident(Base):
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    # An urgent incident nobody acknowledged in time is alerted once more, to every officer.
+    alert_repeated_at: Mapped[datetime | None] = mapped_column(default=None)
 
     hamlet: Mapped[Hamlet] = relationship(lazy="joined")
+
+
+class AlertDelivery(Base):
+    """Where an urgent alert went: one row per chat and round (1: at once; 2: repeated)."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    round: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
 
 
 class Activity(Base):

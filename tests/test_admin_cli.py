@@ -174,3 +174,11 @@ def test_invite_prints_a_deep_link_and_writes_a_png(cli_db, capsys, monkeypatch)
     assert (
         code == 0 and out.count("https://t.me/") == 39
     )  # everyone of the demo commune not yet in a chat
+
+
+def test_list_warns_of_a_commune_whose_urgent_alerts_reach_nobody(cli_db, capsys):
+    run(capsys, "commune", "add", "--province", "An Giang", "--name", "Vĩnh Hậu")
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert "⚠ Xã Vĩnh Hậu: cảnh báo khẩn chưa đến được ai" in out
+    assert "binhyen invite" in out

@@ -1,0 +1,86 @@
+"""An urgent alert must reach someone: nobody acknowledges it in time, and it goes once more
+to every officer and admin of the commune, privately, with whom to call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from scheduler.jobs import repeat_alerts
+from storage import admin, alerts
+from storage.models import Commune, OutboxMessage
+from tests.helpers import Chat, link, make_commune, make_router
+
+WAIT = timedelta(minutes=10)
+
+
+async def _texts_to(sessions, chat_id: str) -> list[str]:
+    async with sessions() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(OutboxMessage.text)
+                    .where(OutboxMessage.chat_id == chat_id)
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+        )
+
+
+async def _repeat(sessions, clock) -> int:
+    async with sessions() as session, session.begin():
+        return await repeat_alerts(session, clock(), WAIT, "vi")
+
+
+async def test_an_urgent_alert_nobody_takes_goes_again_once_to_every_officer_and_admin(
+    sessions, clock
+):
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        chief = await admin.add_person(
+            session, commune=commune, full_name="Lê Minh Đức", role="admin", phone="0912345678"
+        )
+        await link(session, chief, "chief")
+    router = make_router(sessions, clock)
+    member = Chat(router, "member")
+    await member.report_incident("Cháy, nổ", "Cháy kho rơm sau nhà", severity="Khẩn cấp")
+    await member.report_incident("Trộm cắp", "Mất xe đạp")  # ordinary: never repeated
+
+    clock.advance(minutes=9)
+    assert await _repeat(sessions, clock) == 0  # not yet
+    clock.advance(minutes=2)
+    assert await _repeat(sessions, clock) == 1
+    assert await _repeat(sessions, clock) == 0  # once only
+
+    for chat in ("officer", "chief"):
+        repeated = [m for m in await _texts_to(sessions, chat) if "CHƯA AI TIẾP NHẬN" in m]
+        assert len(repeated) == 1, chat
+        text = repeated[0]
+        assert "VV-1" in text and "sau 10 phút" in text and "Cháy kho rơm" in text
+        assert "Lê Thị Thu" in text  # who reported, to call back
+        assert "Số khẩn cấp: 114, 113." in text  # fire: 114 first
+    async with sessions() as session:
+        went = await alerts.deliveries(session=session, incident_id=1)
+    assert {(r, chat.chat_id) for r, chat in went if r == 2} == {(2, "officer"), (2, "chief")}
+
+
+async def test_an_acknowledged_alert_is_not_repeated(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    await Chat(router, "member").report_incident("Đánh nhau", "Đánh nhau ở chợ", "Khẩn cấp")
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:ack:i:1")
+    clock.advance(minutes=30)
+    assert await _repeat(sessions, clock) == 0
+    assert not [m for m in await _texts_to(sessions, "officer") if "CHƯA AI" in m]
+
+
+async def test_a_commune_whose_alerts_reach_nobody_is_found(sessions):
+    await make_commune(sessions)  # its officer has a chat
+    async with sessions() as session, session.begin():
+        await admin.create_commune(session, province="Đồng Nai", name="Phú Lợi", hamlets=["Ấp 1"])
+    async with sessions() as session:
+        names = [c.name for c in await alerts.unreachable_communes(session=session, language="vi")]
+    assert names == ["Phú Lợi"]
