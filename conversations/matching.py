@@ -9,6 +9,7 @@ from conversations.events import Button
 from locales.text import canonical, strip_diacritics
 
 _EMOJI_AND_MARKS = re.compile(r"^[^\w]+|[^\w]+$")
+_SIGNED_NUMBER = re.compile(r"^\s*[-−–+]\s*\d")  # "-1" is a number typed, never button 1
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ def match(
     text: str, buttons: list[Button], *, numbered: bool, ambiguous: frozenset[str]
 ) -> Match | list[Button] | None:
     """The button text names; a list when several fit equally; None when none does."""
+    if _SIGNED_NUMBER.match(text):
+        return None
     typed = canonical(_bare(text))
     if not typed:
         return None

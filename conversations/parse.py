@@ -30,15 +30,33 @@ _NUMBER_WORDS = {
 }
 
 
-def parse_number(text: str) -> int | None:
-    """An integer from "12", "12 người", "không", "hai"; None when it is not a number."""
+NUMBER_LIMIT = 10_000_000  # more than any figure a hamlet reports; larger is a typing slip
+_SIGNED = re.compile(r"^([-−–]?)\s*(\d+)(?:\s+\w+)?$")
+
+
+def read_number(text: str) -> int | str:
+    """An integer from "12", "12 người", "không", "hai"; otherwise why not: "negative",
+    "too_large" or "not_number" (the key of the hint to answer with)."""
     s = fold(text).strip(" .!")
     if s in _ZERO_WORDS:
         return 0
     if s in _NUMBER_WORDS:
         return _NUMBER_WORDS[s]
-    m = re.fullmatch(r"(-?\d{1,7})(?:\s+\w+)?", s.replace(".", "").replace(",", ""))
-    return int(m.group(1)) if m else None
+    m = _SIGNED.fullmatch(s.replace(".", "").replace(",", ""))
+    if m is None:
+        return "not_number"
+    value = int(m.group(2))
+    if m.group(1) and value != 0:
+        return "negative"
+    if value >= NUMBER_LIMIT:
+        return "too_large"
+    return value
+
+
+def parse_number(text: str) -> int | None:
+    """An integer, or None when the text is not one a report can hold."""
+    value = read_number(text)
+    return value if isinstance(value, int) else None
 
 
 @dataclass(frozen=True)
@@ -71,22 +89,40 @@ _DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2,4}))?\b"
 _TIME = re.compile(r"\b(\d{1,2})\s*(?:h|g|gio|:|giờ)\s*(\d{1,2})?\s*(?:p|phut)?\b")
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When | None:
-    """ "20/11 19h30", "19:30 20/11/2026", "hôm qua 21h", "7h tối", "sáng nay", "hom nay".
+_AGO = re.compile(r"\b(\d{1,3})\s*(gio|tieng|h|phut|p|ngay)\s*truoc\b")
+_AGO_UNITS = {"gio": "hours", "tieng": "hours", "h": "hours", "phut": "minutes", "p": "minutes"}
+EARLIEST_YEAR = 1900  # before this a date is a typing slip, whatever the calendar allows
 
-    Returns None for text that names no time, or a time in the future.
-    """
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When | None:
+    """A time, or None when text names none or one in the future (see read_when)."""
+    found = read_when(text, now, tz)
+    return found if isinstance(found, When) else None
+
+
+def read_when(text: str, now: datetime, tz: ZoneInfo) -> When | str:
+    """ "20/11 19h30", "19:30 20/11/2026", "hôm qua 21h", "7h tối", "sáng nay", "2 giờ
+    trước", "hom nay". Otherwise why not: "not_time", "future" or "impossible" (the key of
+    the hint to answer with)."""
     s = fold(text)
     local_now = now.astimezone(tz)
+    ago = _AGO.search(s)
+    if ago:
+        amount, unit = int(ago.group(1)), ago.group(2)
+        if unit == "ngay":
+            return When(local_now - timedelta(days=amount), "day")
+        return When(local_now - timedelta(**{_AGO_UNITS[unit]: amount}), "exact")
     day: date | None = None
     m = _DATE.search(s)
     if m:
         d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
         year = local_now.year if y is None else int(y) + (2000 if len(y) == 2 else 0)
+        if year < EARLIEST_YEAR:
+            return "impossible"
         try:
             day = date(year, mo, d)
         except ValueError:
-            return None
+            return "impossible"
         if y is None and (day - local_now.date()).days > 60:
             day = day.replace(year=year - 1)  # "25/12" typed in January means last December
         s = s[: m.start()] + " " + s[m.end() :]
@@ -106,22 +142,35 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When | None:
         if part == "noon" and hour < 11:
             hour += 12
         if hour > 23 or minute > 59:
-            return None
+            return "impossible"
         clock = time(hour, minute)
     elif part is not None:
         clock = {"am": time(8), "noon": time(12), "pm": time(18), "night": time(22)}[part]
     if day is None and clock is None:
-        return None
+        return "not_time"
     if day is None:
         assert clock is not None
         day = local_now.date()
-        if datetime.combine(day, clock, tz) > local_now + timedelta(minutes=10):
+        if datetime.combine(day, clock, tz) > local_now + timedelta(minutes=10) and not (
+            part is not None and "nay" in s.split()
+        ):
             day -= timedelta(days=1)  # "21h" said at 08:00 means last night
     precision = "exact" if clock is not None else "day"
     at = datetime.combine(day, clock or time(12), tz)
     if at > local_now + timedelta(minutes=10):
         if precision == "day" and day == local_now.date():
             at = local_now
+        elif (
+            t is None
+            and part is not None
+            and day == local_now.date()
+            and (local_now.time() >= _PART_STARTS[part])
+        ):
+            return When(local_now, "exact")  # "chiều nay" said in the afternoon: so far today
         else:
-            return None
+            return "future"
     return When(at, precision)
+
+
+# When a part of the day begins: "chiều nay" said at 14:00 is now, said at 10:00 is to come.
+_PART_STARTS = {"am": time(5), "noon": time(11), "pm": time(13), "night": time(21)}

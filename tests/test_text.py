@@ -145,3 +145,55 @@ def test_typed_invite_codes_are_recognised(typed, is_code):
 
 def test_clean_keeps_lines_and_tabs_and_drops_other_control_characters():
     assert clean("tro\u0302\u0300m\x00 xe\r\nmáy\tđỏ\x1b\x85") == "trồm xe\nmáy\tđỏ"
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("-1", "negative"),
+        ("- 5 ca", "negative"),
+        ("99999999999", "too_large"),
+        ("10000000", "too_large"),
+        ("9999999", 9_999_999),
+        ("ba mươi", "not_number"),
+        ("-0", 0),
+    ],
+)
+def test_numbers_that_a_report_cannot_hold_say_why(typed, answer):
+    from conversations.parse import read_number
+
+    assert read_number(typed) == answer
+
+
+def test_a_signed_number_never_picks_a_button():
+    from conversations.events import Button
+    from conversations.matching import match
+
+    buttons = [Button(str(n), f"o:n:{n}") for n in (0, 1, 2, 3, 5)]
+    assert match("-1", buttons, numbered=False, ambiguous=frozenset()) is None
+    assert match("1", buttons, numbered=False, ambiguous=frozenset()).button.label == "1"
+
+
+@pytest.mark.parametrize(
+    ("typed", "at_hour", "expected"),
+    [
+        ("2 giờ trước", 10, "2026-11-22 08:00"),
+        ("30 phút trước", 10, "2026-11-22 09:30"),
+        ("sáng nay", 10, "2026-11-22 08:00"),
+        ("chiều nay", 15, "2026-11-22 15:00"),  # said in the afternoon: so far today
+        ("chiều nay", 10, "future"),
+        ("hôm nay 15h", 10, "future"),
+        ("23/11 8h", 10, "future"),
+        ("01/01/0001 1h", 10, "impossible"),
+        ("31/02 9h", 10, "impossible"),
+        ("25h", 10, "impossible"),
+        ("trộm cắp", 10, "not_time"),
+    ],
+)
+def test_times_later_today_relative_or_impossible_are_read_as_meant(typed, at_hour, expected):
+    from conversations.parse import When, read_when
+
+    now = datetime(2026, 11, 22, at_hour, 0, tzinfo=TZ)
+    found = read_when(typed, now, TZ)
+    shown = found.at.strftime("%Y-%m-%d %H:%M") if isinstance(found, When) else found
+    assert shown == expected
