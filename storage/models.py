@@ -336,12 +336,27 @@ class Tip(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     contact: Mapped[str | None] = mapped_column(Text, default=None)  # only if the tipster chose
+    # The tipster's access code (shown once): a locator that finds the tip and a keyed hash of
+    # the whole code. Neither alone opens it, and the key is not in the database.
+    access_locator: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
+    access_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     received_at: Mapped[datetime] = _now()
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), default=None
     )
     outcome: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class GuessCounter(Base):
+    """Wrong guesses of a secret code in the current window, per scope and key (a tip's
+    locator, or "all" for every tip at once)."""
+
+    __tablename__ = "guess_counters"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TipMessage(Base):
