@@ -20,7 +20,7 @@ from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Role, TeamKind
-from storage.identity import pretty_invite
+from storage.identity import clean_code, pretty_invite
 from storage.types import utcnow
 
 
@@ -122,6 +122,18 @@ async def team_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def person(settings: Settings, args: argparse.Namespace) -> int:
+    if args.sub == "deactivate":
+        from storage import access
+
+        async with _session(settings) as session:
+            revoked = await access.deactivate(session=session, person_id=args.id)
+        if revoked is None:
+            return _fail(f"no person with id {args.id}")
+        print(
+            f"{revoked.person.full_name or revoked.person.id} is deactivated: "
+            f"{revoked.accounts} chat account(s) unlinked, {revoked.invites} invite(s) revoked."
+        )
+        return 0
     if args.sub == "show":
         from storage.privacy import stored_about
 
@@ -201,7 +213,55 @@ def invite_link(settings: Settings, code: str) -> str:
     return f"https://t.me/{bot}?start={code}"
 
 
+async def identity(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import access
+
+    async with _session(settings) as session:
+        count = await access.unlink_accounts(
+            session=session, person_id=args.person, channel=args.channel
+        )
+    print(f"{count} chat account(s) of person {args.person} unlinked.")
+    return 0
+
+
+async def duty(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import access
+
+    async with _session(settings) as session:
+        commune = await admin.find_commune(session, args.commune) if args.commune else None
+        if args.sub == "unlink":
+            assert commune is not None
+            count = await access.unlink_duty(
+                session=session, commune_id=commune.id, channel=args.channel
+            )
+            print(f"{commune.display_name}: {count} duty chat(s) unlinked.")
+            return 0
+        names = await admin.commune_names(session=session)
+        chats = await access.duty_chats(session=session, commune_id=commune.id if commune else None)
+        for chat in chats:
+            print(f"{names[chat.commune_id]:<20} {chat.channel:<9} {chat.chat_id}")
+        if not chats:
+            print("No duty chat is linked.")
+    return 0
+
+
 async def invite(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "revoke":
+        from storage import access
+
+        async with _session(settings) as session:
+            if args.commune:
+                return _fail("revoke takes --person or --code")
+            code = clean_code(args.code) if args.code else None
+            count = 0
+            for person_id in args.person or [None]:
+                count += await access.revoke_invites(
+                    session=session, person_id=person_id, code=code
+                )
+        print(f"{count} unused invite(s) revoked.")
+        return 0
+    if args.code:
+        return _fail("--code goes with revoke: binhyen invite revoke --code ABCD-EFGH-JKMN")
     out: Path = args.out or settings.data_dir / "invites"
     out.mkdir(parents=True, exist_ok=True)
     async with _session(settings) as session:

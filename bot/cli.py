@@ -77,16 +77,38 @@ def _parser() -> argparse.ArgumentParser:
     p_add.add_argument("name")
     p_show = person.add_parser("show", help="everything stored about a person")
     p_show.add_argument("id", type=int)
+    p_off = person.add_parser(
+        "deactivate", help="the person can do nothing more: chat accounts and invites removed"
+    )
+    p_off.add_argument("id", type=int)
+
+    identity = sub.add_parser("identity", help="chat accounts").add_subparsers(
+        dest="sub", required=True
+    )
+    i_unlink = identity.add_parser("unlink", help="unlink a person's chat accounts")
+    i_unlink.add_argument("--person", type=int, required=True)
+    i_unlink.add_argument("--channel", choices=["telegram", "zalo", "console"])
+
+    duty = sub.add_parser("duty", help="duty chats").add_subparsers(dest="sub", required=True)
+    d_list = duty.add_parser("list", help="each commune's duty chats")
+    d_list.add_argument("--commune")
+    d_unlink = duty.add_parser("unlink", help="urgent alerts stop going to a duty chat")
+    d_unlink.add_argument("--commune", required=True)
+    d_unlink.add_argument("--channel", choices=["telegram", "zalo", "console"])
 
     roster = sub.add_parser("roster", help="rosters").add_subparsers(dest="sub", required=True)
     r_imp = roster.add_parser("import", help="import people from a UTF-8 CSV file")
     r_imp.add_argument("--commune", required=True)
     r_imp.add_argument("file", type=Path)
 
-    inv = sub.add_parser("invite", help="issue invites: a deep link and a QR-code PNG each")
+    inv = sub.add_parser(
+        "invite", help="issue invites (a deep link and a QR-code PNG each), or revoke them"
+    )
+    inv.add_argument("action", nargs="?", choices=["revoke"], help="revoke unused invites")
     who = inv.add_mutually_exclusive_group(required=True)
     who.add_argument("--person", type=int, action="append", help="person id (repeat)")
     who.add_argument("--commune", help="everyone of this commune without a chat yet")
+    who.add_argument("--code", help="with revoke: one invite, by its code")
     inv.add_argument("--out", type=Path, default=None, help="folder for the PNG files")
     exp = sub.add_parser("export", help="write a commune's reports as XLSX or CSV")
     exp.add_argument("--commune", required=True)
@@ -156,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         "remind": admin_commands.remind,
         "schedule": admin_commands.schedule,
         "outbox": admin_commands.outbox,
+        "identity": admin_commands.identity,
+        "duty": admin_commands.duty,
     }[args.command]
     from storage.admin import AdminError
 

@@ -120,6 +120,8 @@ class Router:
 
     async def _route(self, ctx: Ctx, conv: Conversation) -> list[Reply]:
         event = ctx.event
+        if not ctx.person.active:  # the one check of a revoked person: nothing is done
+            return [Reply(ctx.t("error.revoked"))] if event.private else []
         if event.command:
             return await handle_command(ctx, conv, self.engine, self.actions)
         if event.callback and isinstance(decode(event.callback), CaseAction | OfficerScreen):
