@@ -3,7 +3,8 @@
 Back, cancel, edit from the summary, stale buttons, resuming a draft after a pause and
 the re-ask on unexpected input live here, so that flows only declare their steps.
 
-A conversation's data holds the flow's answers and presets; what the engine keeps for itself
+A conversation's data holds the flow's answers in their stored form (conversations.answers)
+and the flow's presets; flows are handed the answers typed. What the engine keeps for itself
 (steps answered, a word to confirm, input held over a pause) is its state (conversations.state).
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any
 
+from conversations.answers import Answer, Place, Voice, dump, load_all, received
 from conversations.callbacks import (
     BACK,
     CANCEL,
@@ -77,7 +78,8 @@ class Engine:
                 ],
                 numbered=True,
             )
-        data, state = read(conv)
+        stored, state = read(conv)
+        data = load_all(flow, stored)
         if conv.step == SUMMARY:
             text = ctx.t("summary.title", flow=ctx.t(flow.title)) + "\n\n" + flow.summary(ctx, data)
             return Reply(
@@ -261,7 +263,8 @@ class Engine:
         self, ctx: Ctx, conv: Conversation, step_key: str, value: str
     ) -> list[Reply]:
         flow = self.flows[conv.flow or ""]
-        data, state = read(conv)
+        stored, state = read(conv)
+        data = load_all(flow, stored)
         if step_key == SUMMARY:
             if value == "submit":
                 message = await flow.submit(ctx, data)
@@ -280,7 +283,7 @@ class Engine:
         if step_key == CONFIRM:
             pending = state.pending
             conv.step = pending.back_to if pending else None
-            write(conv, data, replace(state, pending=None))
+            write(conv, stored, replace(state, pending=None))
             if value == "yes" and pending and pending.data:
                 return await self._on_button(ctx, conv, pending.data)
             return [self.prompt(ctx, conv)]
@@ -290,7 +293,7 @@ class Engine:
         if value == SKIP_VALUE and step.optional:
             return await self._answer(ctx, conv, flow, step, None)
         if step.kind == Kind.MEDIA and value == DONE_VALUE:
-            return await self._answer(ctx, conv, flow, step, data.get(step.key) or [])
+            return await self._answer(ctx, conv, flow, step, data.get(step.key) or ())
         buttons, _ = step_buttons(ctx, step, data)
         if not any(decode(b.data) == OptionPick(step.key, value) for row in buttons for b in row):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
@@ -310,12 +313,12 @@ class Engine:
         if error:
             return [Reply(error), self.prompt(ctx, conv)]
         if step.kind == Kind.MEDIA:
-            return self._add_media(ctx, conv, step, event)
+            return self._add_media(ctx, conv, flow, step, event)
         return await self._checked(ctx, conv, flow, step, value)
 
     def _read(
         self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming
-    ) -> tuple[Any, str | None]:
+    ) -> tuple[Answer | None, str | None]:
         """The answer event gives to step, or the hint to re-ask with."""
         text = (event.text or "").strip()
         if step.kind == Kind.MEDIA:
@@ -328,7 +331,7 @@ class Engine:
                 and step.voice_ok
                 and event.media.media_type in ("voice", "audio")
             ):
-                return {"voice": event.media.as_dict(ctx.event.channel)}, None
+                return Voice(received(event.media, ctx.event.channel)), None
             if not text:
                 return None, ctx.t("hint.voice_or_text" if step.voice_ok else "hint.text")
             if len(text) > ctx.config.max_text:
@@ -345,27 +348,30 @@ class Engine:
             when = parse_when(text, ctx.now, ctx.tz) if text else None
             if when is None:
                 return None, ctx.t("hint.datetime")
-            return {"at": when.at.isoformat(), "precision": when.precision}, None
+            return when, None
         if step.kind == Kind.LOCATION:
             if event.location is not None:
-                return {"lat": event.location[0], "lon": event.location[1]}, None
+                return Place(lat=event.location[0], lon=event.location[1]), None
             if text:
                 if len(text) > ctx.config.max_text:
                     return None, ctx.t("hint.too_long", length=len(text), limit=ctx.config.max_text)
-                return {"text": text}, None
+                return Place(text=text), None
             return None, ctx.t("hint.location")
         return None, ctx.t("hint.choose")
 
-    def _add_media(self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming) -> list[Reply]:
+    def _add_media(
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, event: Incoming
+    ) -> list[Reply]:
         stored, state = read(conv)
-        data = dict(stored)
+        data = load_all(flow, stored)
         if event.media is None:
+            # Words typed at a media step add to the text answer (and replace a voice note).
             target = step.append_text_to or ""
-            previous = data.get(target) if isinstance(data.get(target), str) else ""
-            data[target] = f"{previous}\n{(event.text or '').strip()}".strip()
-            write(conv, data, state)
+            previous = data.get(target)
+            text = f"{previous if isinstance(previous, str) else ''}\n{(event.text or '').strip()}"
+            write(conv, {**stored, target: dump(text.strip())}, state)
             return [Reply(ctx.t("media.text_added")), self.prompt(ctx, conv)]
-        items = list(data.get(step.key) or [])
+        items = list(data.get(step.key) or ())
         if len(items) >= ctx.config.max_attachments:
             return [
                 Reply(ctx.t("media.too_many", limit=ctx.config.max_attachments)),
@@ -376,13 +382,14 @@ class Engine:
                 Reply(ctx.t("media.too_big", limit=ctx.config.max_media_bytes // 2**20)),
                 self.prompt(ctx, conv),
             ]
-        items.append(event.media.as_dict(ctx.event.channel))
-        data[step.key] = items
+        items.append(received(event.media, ctx.event.channel))
+        stored = {**stored, step.key: dump(tuple(items))}
         if event.media.caption and step.append_text_to:
             previous = data.get(step.append_text_to) or ""
-            if isinstance(previous, str):
-                data[step.append_text_to] = f"{previous}\n{event.media.caption}".strip()
-        write(conv, data, state)
+            if isinstance(previous, str):  # a caption is not added to a voice note
+                caption = f"{previous}\n{event.media.caption}".strip()
+                stored[step.append_text_to] = dump(caption)
+        write(conv, stored, state)
         return [
             Reply(
                 ctx.t("media.received", count=len(items)),
@@ -392,20 +399,20 @@ class Engine:
         ]
 
     async def _checked(
-        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Any
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Answer | None
     ) -> list[Reply]:
         if step.validate is not None:
-            error = step.validate(ctx, read(conv)[0], value)
+            error = step.validate(ctx, load_all(flow, read(conv)[0]), value)
             if error:
                 return [Reply(ctx.t(error)), self.prompt(ctx, conv)]
         return await self._answer(ctx, conv, flow, step, value)
 
     async def _answer(
-        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Any
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Answer | None
     ) -> list[Reply]:
         stored, state = read(conv)
         done = (*(k for k in state.done if k != step.key), step.key)
-        write(conv, {**stored, step.key: value}, replace(state, done=done))
+        write(conv, {**stored, step.key: dump(value)}, replace(state, done=done))
         conv.history = [*conv.history, step.key]
         return await self._advance(ctx, conv, flow, after=step.key)
 
@@ -414,8 +421,8 @@ class Engine:
     ) -> list[Reply]:
         keys = [s.key for s in flow.steps]
         start = keys.index(after) + 1 if after in keys else 0
-        data, state = read(conv)
-        done = set(state.done)
+        stored, state = read(conv)
+        data, done = load_all(flow, stored), set(state.done)
         for step in flow.steps[start:]:
             if step.key not in done and step.applies(ctx, data):
                 conv.step = step.key

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from conversations.answers import Precision, When
 from locales.text import fold
 
 _ZERO_WORDS = {"khong", "ko", "k", "khong co", "none", "no", "zero"}
@@ -39,12 +39,6 @@ def parse_number(text: str) -> int | None:
         return _NUMBER_WORDS[s]
     m = re.fullmatch(r"(-?\d{1,7})(?:\s+\w+)?", s.replace(".", "").replace(",", ""))
     return int(m.group(1)) if m else None
-
-
-@dataclass(frozen=True)
-class When:
-    at: datetime  # timezone-aware
-    precision: str  # exact / day
 
 
 _DAY_WORDS = {
@@ -117,7 +111,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When | None:
         day = local_now.date()
         if datetime.combine(day, clock, tz) > local_now + timedelta(minutes=10):
             day -= timedelta(days=1)  # "21h" said at 08:00 means last night
-    precision = "exact" if clock is not None else "day"
+    precision: Precision = "exact" if clock is not None else "day"
     at = datetime.combine(day, clock or time(12), tz)
     if at > local_now + timedelta(minutes=10):
         if precision == "day" and day == local_now.date():
