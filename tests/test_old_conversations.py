@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conversations.callbacks import OptionPick
-from storage.db import downgrade, make_engine, upgrade
+from storage.db import alembic_config, downgrade, make_engine, upgrade
 from storage.models import Attachment, Conversation, Incident
 from tests.helpers import Chat, make_commune, make_router
 
@@ -177,6 +178,17 @@ async def test_an_old_draft_asking_did_you_mean_takes_the_yes(sessions, clock):
 # --- the migration ------------------------------------------------------------------------
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _before_the_move() -> str:
+    """The revision before the one that moves the state (found by its title, so that the test
+    holds when migrations are renumbered)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    move = next(s for s in scripts.walk_revisions() if s.doc.startswith("conversation engine"))
+    assert isinstance(move.down_revision, str)
+    return move.down_revision
+
+
 OLD_DATA = {
     "category": "theft",
     "when": WHEN,
@@ -203,7 +215,8 @@ def _json(value: Any) -> Any:
 
 
 async def _migrates_both_ways(engine: AsyncEngine) -> None:
-    await upgrade(engine, "0006")
+    before = _before_the_move()
+    await upgrade(engine, before)
     async with engine.begin() as conn:
         for chat, (flow, data) in ROWS.items():
             await conn.execute(
@@ -226,7 +239,7 @@ async def _migrates_both_ways(engine: AsyncEngine) -> None:
             3,  # a worker holding the row as it was fails its write and reads again
         ),
     }
-    await downgrade(engine, "0006")
+    await downgrade(engine, before)
     assert await _rows(engine, "data", "version") == {"idle": ({}, 2), "open": (OLD_DATA, 4)}
 
 
