@@ -2,13 +2,18 @@
 
 Back, cancel, edit from the summary, stale buttons, resuming a draft after a pause and
 the re-ask on unexpected input live here, so that flows only declare their steps.
+
+A conversation's data holds the flow's answers in their stored form (conversations.answers)
+and the flow's presets; flows are handed the answers typed. What the engine keeps for itself
+(steps answered, a word to confirm, input held over a pause) is its state (conversations.state).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import replace
 
+from conversations.answers import Answer, Place, Voice, dump, load_all, received
 from conversations.callbacks import (
     BACK,
     CANCEL,
@@ -25,12 +30,12 @@ from conversations.flow import Data, Flow, Kind, Step
 from conversations.matching import Match, match
 from conversations.menu import menu_reply
 from conversations.parse import parse_number, parse_when
+from conversations.state import EngineState, Held, Pending, read, write
 from conversations.steps import DONE_VALUE, SKIP_VALUE, prompt_for_step, quick_value, step_buttons
 from locales import t_list
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
-DONE, PENDING, HELD = "__done", "__pending", "__held"
 
 
 def _nav(ctx: Ctx) -> list[Button]:
@@ -64,7 +69,6 @@ class Engine:
         if conv.flow is None or conv.flow not in self.flows:
             return menu_reply(ctx, self.flows)
         flow = self.flows[conv.flow]
-        data = conv.data
         if conv.paused:
             return Reply(
                 ctx.t("resume.prompt", flow=ctx.t(flow.title)),
@@ -74,6 +78,8 @@ class Engine:
                 ],
                 numbered=True,
             )
+        stored, state = read(conv)
+        data = load_all(flow, stored)
         if conv.step == SUMMARY:
             text = ctx.t("summary.title", flow=ctx.t(flow.title)) + "\n\n" + flow.summary(ctx, data)
             return Reply(
@@ -89,13 +95,12 @@ class Engine:
             rows = [
                 [Button(ctx.t(s.summary_label), _option(EDIT, s.key))]
                 for s in flow.steps
-                if s.summary_label and s.key in data.get(DONE, []) and s.applies(ctx, data)
+                if s.summary_label and s.key in state.done and s.applies(ctx, data)
             ]
             return Reply(ctx.t("summary.edit_which"), [*rows, _nav(ctx)], numbered=True)
         if conv.step == CONFIRM:
-            pending = data.get(PENDING, {})
             return Reply(
-                ctx.t("match.confirm", label=pending.get("label", "")),
+                ctx.t("match.confirm", label=state.pending.label if state.pending else ""),
                 [
                     [
                         Button(ctx.t("match.yes"), _option(CONFIRM, "yes")),
@@ -122,17 +127,19 @@ class Engine:
         if not self.allowed(ctx, name):
             return [Reply(ctx.t("menu.not_allowed")), menu_reply(ctx, self.flows)]
         flow = self.flows[name]
-        data: Data = {**(preset or {}), DONE: list(preset or {})}
+        data: Data = dict(preset or {})
         if flow.start is not None:
             refusal = await flow.start(ctx, data)
             if refusal:
                 self.clear(conv)
                 return [Reply(refusal), menu_reply(ctx, self.flows)]
-        conv.flow, conv.data, conv.history, conv.paused = name, data, [], False
+        conv.flow, conv.history, conv.paused = name, [], False
+        write(conv, data, EngineState(done=tuple(preset or {})))
         return await self._advance(ctx, conv, flow, after=None)
 
     def clear(self, conv: Conversation) -> None:
-        conv.flow, conv.step, conv.data, conv.history, conv.paused = None, None, {}, [], False
+        conv.flow, conv.step, conv.history, conv.paused = None, None, [], False
+        write(conv, {}, EngineState())
 
     def pause(self, conv: Conversation) -> None:
         if conv.flow is not None:
@@ -157,14 +164,9 @@ class Engine:
                 return [Reply(ctx.t("match.which"), [[b] for b in found], numbered=True)]
             if isinstance(found, Match):
                 if found.confirm and conv.flow and not conv.paused:
-                    conv.data = {
-                        **conv.data,
-                        PENDING: {
-                            "data": found.button.data,
-                            "label": found.button.label,
-                            "back_to": conv.step,
-                        },
-                    }
+                    stored, state = read(conv)
+                    pending = Pending(found.button.data, found.button.label, conv.step)
+                    write(conv, stored, replace(state, pending=pending))
                     conv.step = CONFIRM
                     return [self.prompt(ctx, conv)]
                 data = found.button.data
@@ -175,13 +177,10 @@ class Engine:
             and not (data and _answers_step(data, conv.step))
         ):
             conv.paused = True
-            held = {
-                "text": event.text,
-                "media": event.media and event.media.__dict__,
-                "location": event.location,
-            }
-            if data is None and any(held.values()):
-                conv.data = {**conv.data, HELD: held}
+            if data is None and (event.text or event.media or event.location):
+                stored, state = read(conv)
+                held = Held(event.text, event.media, event.location)
+                write(conv, stored, replace(state, held=held))
             return [self.prompt(ctx, conv)]
         if data is not None:
             return await self._on_button(ctx, conv, data)
@@ -214,21 +213,17 @@ class Engine:
     async def _on_menu(self, ctx: Ctx, conv: Conversation, action: str) -> list[Reply]:
         if action == "resume" and conv.flow:
             conv.paused = False
-            held = conv.data.get(HELD)
-            conv.data = {k: v for k, v in conv.data.items() if k != HELD}
-            if held:
-                from conversations.events import MediaIn
-
-                media = MediaIn(**held["media"]) if held.get("media") else None
-                place = held.get("location")
-                location = (float(place[0]), float(place[1])) if place else None
+            stored, state = read(conv)
+            held = state.held
+            write(conv, stored, replace(state, held=None))
+            if held is not None:
                 event = Incoming(
                     ctx.event.channel,
                     ctx.event.chat_id,
                     ctx.event.user_id,
-                    text=held.get("text"),
-                    media=media,
-                    location=location,
+                    text=held.text,
+                    media=held.media,
+                    location=held.location,
                 )
                 return await self.handle(ctx, conv, event)
             return [self.prompt(ctx, conv)]
@@ -249,8 +244,10 @@ class Engine:
     def _back(self, ctx: Ctx, conv: Conversation) -> list[Reply]:
         if conv.flow is None:
             return [menu_reply(ctx, self.flows)]
+        stored, state = read(conv)
         if conv.step == CONFIRM:
-            conv.step = conv.data.get(PENDING, {}).get("back_to")
+            conv.step = state.pending.back_to if state.pending else None
+            write(conv, stored, replace(state, pending=None))
             return [self.prompt(ctx, conv)]
         history = list(conv.history)
         if not history:
@@ -258,7 +255,7 @@ class Engine:
             return [Reply(ctx.t("nav.cancelled")), menu_reply(ctx, self.flows)]
         previous = history.pop()
         conv.history = history
-        conv.data = {**conv.data, DONE: [k for k in conv.data.get(DONE, []) if k != previous]}
+        write(conv, stored, replace(state, done=tuple(k for k in state.done if k != previous)))
         conv.step = previous
         return [self.prompt(ctx, conv)]
 
@@ -266,9 +263,11 @@ class Engine:
         self, ctx: Ctx, conv: Conversation, step_key: str, value: str
     ) -> list[Reply]:
         flow = self.flows[conv.flow or ""]
+        stored, state = read(conv)
+        data = load_all(flow, stored)
         if step_key == SUMMARY:
             if value == "submit":
-                message = await flow.submit(ctx, conv.data)
+                message = await flow.submit(ctx, data)
                 self.clear(conv)
                 return [Reply(message), menu_reply(ctx, self.flows)]
             if value == "edit":
@@ -276,26 +275,26 @@ class Engine:
                 return [self.prompt(ctx, conv)]
             return [self.prompt(ctx, conv)]
         if step_key == EDIT:
-            if value not in conv.data.get(DONE, []):
+            if value not in state.done:
                 return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
             conv.history = [*conv.history, SUMMARY]
             conv.step = value
             return [self.prompt(ctx, conv)]
         if step_key == CONFIRM:
-            pending = conv.data.get(PENDING, {})
-            conv.step = pending.get("back_to")
-            conv.data = {k: v for k, v in conv.data.items() if k != PENDING}
-            if value == "yes" and pending.get("data"):
-                return await self._on_button(ctx, conv, pending["data"])
+            pending = state.pending
+            conv.step = pending.back_to if pending else None
+            write(conv, stored, replace(state, pending=None))
+            if value == "yes" and pending and pending.data:
+                return await self._on_button(ctx, conv, pending.data)
             return [self.prompt(ctx, conv)]
         step = flow.step(step_key)
-        if not step.applies(ctx, conv.data):
+        if not step.applies(ctx, data):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
         if value == SKIP_VALUE and step.optional:
             return await self._answer(ctx, conv, flow, step, None)
         if step.kind == Kind.MEDIA and value == DONE_VALUE:
-            return await self._answer(ctx, conv, flow, step, conv.data.get(step.key) or [])
-        buttons, _ = step_buttons(ctx, step, conv.data)
+            return await self._answer(ctx, conv, flow, step, data.get(step.key) or ())
+        buttons, _ = step_buttons(ctx, step, data)
         if not any(decode(b.data) == OptionPick(step.key, value) for row in buttons for b in row):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
         return await self._checked(ctx, conv, flow, step, quick_value(ctx, step, value))
@@ -314,12 +313,12 @@ class Engine:
         if error:
             return [Reply(error), self.prompt(ctx, conv)]
         if step.kind == Kind.MEDIA:
-            return self._add_media(ctx, conv, step, event, value)
+            return self._add_media(ctx, conv, flow, step, event)
         return await self._checked(ctx, conv, flow, step, value)
 
     def _read(
         self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming
-    ) -> tuple[Any, str | None]:
+    ) -> tuple[Answer | None, str | None]:
         """The answer event gives to step, or the hint to re-ask with."""
         text = (event.text or "").strip()
         if step.kind == Kind.MEDIA:
@@ -332,7 +331,7 @@ class Engine:
                 and step.voice_ok
                 and event.media.media_type in ("voice", "audio")
             ):
-                return {"voice": event.media.as_dict(ctx.event.channel)}, None
+                return Voice(received(event.media, ctx.event.channel)), None
             if not text:
                 return None, ctx.t("hint.voice_or_text" if step.voice_ok else "hint.text")
             if len(text) > ctx.config.max_text:
@@ -349,28 +348,30 @@ class Engine:
             when = parse_when(text, ctx.now, ctx.tz) if text else None
             if when is None:
                 return None, ctx.t("hint.datetime")
-            return {"at": when.at.isoformat(), "precision": when.precision}, None
+            return when, None
         if step.kind == Kind.LOCATION:
             if event.location is not None:
-                return {"lat": event.location[0], "lon": event.location[1]}, None
+                return Place(lat=event.location[0], lon=event.location[1]), None
             if text:
                 if len(text) > ctx.config.max_text:
                     return None, ctx.t("hint.too_long", length=len(text), limit=ctx.config.max_text)
-                return {"text": text}, None
+                return Place(text=text), None
             return None, ctx.t("hint.location")
         return None, ctx.t("hint.choose")
 
     def _add_media(
-        self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming, _: Any
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, event: Incoming
     ) -> list[Reply]:
-        data = dict(conv.data)
+        stored, state = read(conv)
+        data = load_all(flow, stored)
         if event.media is None:
+            # Words typed at a media step add to the text answer (and replace a voice note).
             target = step.append_text_to or ""
-            previous = data.get(target) if isinstance(data.get(target), str) else ""
-            data[target] = f"{previous}\n{(event.text or '').strip()}".strip()
-            conv.data = data
+            previous = data.get(target)
+            text = f"{previous if isinstance(previous, str) else ''}\n{(event.text or '').strip()}"
+            write(conv, {**stored, target: dump(text.strip())}, state)
             return [Reply(ctx.t("media.text_added")), self.prompt(ctx, conv)]
-        items = list(data.get(step.key) or [])
+        items = list(data.get(step.key) or ())
         if len(items) >= ctx.config.max_attachments:
             return [
                 Reply(ctx.t("media.too_many", limit=ctx.config.max_attachments)),
@@ -381,13 +382,14 @@ class Engine:
                 Reply(ctx.t("media.too_big", limit=ctx.config.max_media_bytes // 2**20)),
                 self.prompt(ctx, conv),
             ]
-        items.append(event.media.as_dict(ctx.event.channel))
-        data[step.key] = items
+        items.append(received(event.media, ctx.event.channel))
+        stored = {**stored, step.key: dump(tuple(items))}
         if event.media.caption and step.append_text_to:
             previous = data.get(step.append_text_to) or ""
-            if isinstance(previous, str):
-                data[step.append_text_to] = f"{previous}\n{event.media.caption}".strip()
-        conv.data = data
+            if isinstance(previous, str):  # a caption is not added to a voice note
+                caption = f"{previous}\n{event.media.caption}".strip()
+                stored[step.append_text_to] = dump(caption)
+        write(conv, stored, state)
         return [
             Reply(
                 ctx.t("media.received", count=len(items)),
@@ -397,19 +399,20 @@ class Engine:
         ]
 
     async def _checked(
-        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Any
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Answer | None
     ) -> list[Reply]:
         if step.validate is not None:
-            error = step.validate(ctx, conv.data, value)
+            error = step.validate(ctx, load_all(flow, read(conv)[0]), value)
             if error:
                 return [Reply(ctx.t(error)), self.prompt(ctx, conv)]
         return await self._answer(ctx, conv, flow, step, value)
 
     async def _answer(
-        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Any
+        self, ctx: Ctx, conv: Conversation, flow: Flow, step: Step, value: Answer | None
     ) -> list[Reply]:
-        done = [k for k in conv.data.get(DONE, []) if k != step.key] + [step.key]
-        conv.data = {**conv.data, step.key: value, DONE: done}
+        stored, state = read(conv)
+        done = (*(k for k in state.done if k != step.key), step.key)
+        write(conv, {**stored, step.key: dump(value)}, replace(state, done=done))
         conv.history = [*conv.history, step.key]
         return await self._advance(ctx, conv, flow, after=step.key)
 
@@ -418,18 +421,19 @@ class Engine:
     ) -> list[Reply]:
         keys = [s.key for s in flow.steps]
         start = keys.index(after) + 1 if after in keys else 0
-        done = set(conv.data.get(DONE, []))
+        stored, state = read(conv)
+        data, done = load_all(flow, stored), set(state.done)
         for step in flow.steps[start:]:
-            if step.key not in done and step.applies(ctx, conv.data):
+            if step.key not in done and step.applies(ctx, data):
                 conv.step = step.key
                 return [self.prompt(ctx, conv)]
         # After an edit, earlier steps may have become necessary (another activity type).
         for step in flow.steps[:start]:
-            if step.key not in done and step.applies(ctx, conv.data):
+            if step.key not in done and step.applies(ctx, data):
                 conv.step = step.key
                 return [self.prompt(ctx, conv)]
         if not flow.confirm:
-            message = await flow.submit(ctx, conv.data)
+            message = await flow.submit(ctx, data)
             self.clear(conv)
             return [Reply(message), menu_reply(ctx, self.flows)]
         conv.step = SUMMARY

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,14 +11,6 @@ class MediaIn:
     file_id: str
     size_bytes: int | None = None
     caption: str | None = None
-
-    def as_dict(self, channel: str) -> dict[str, Any]:
-        return {
-            "channel": channel,
-            "file_id": self.file_id,
-            "media_type": self.media_type,
-            "size_bytes": self.size_bytes,
-        }
 
 
 @dataclass(frozen=True)

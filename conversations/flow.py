@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from conversations.context import Ctx
 
+# What a flow's callbacks are given: its answers by step key, typed by the step's kind
+# (conversations.answers), and whatever its start or its caller preset.
 Data = dict[str, Any]
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from conversations.answers import Precision, When
 from locales.text import fold
 
 _ZERO_WORDS = {"khong", "ko", "k", "khong co", "none", "no", "zero"}
@@ -57,12 +57,6 @@ def parse_number(text: str) -> int | None:
     """An integer, or None when the text is not one a report can hold."""
     value = read_number(text)
     return value if isinstance(value, int) else None
-
-
-@dataclass(frozen=True)
-class When:
-    at: datetime  # timezone-aware
-    precision: str  # exact / day
 
 
 _DAY_WORDS = {
@@ -155,7 +149,7 @@ def read_when(text: str, now: datetime, tz: ZoneInfo) -> When | str:
             part is not None and "nay" in s.split()
         ):
             day -= timedelta(days=1)  # "21h" said at 08:00 means last night
-    precision = "exact" if clock is not None else "day"
+    precision: Precision = "exact" if clock is not None else "day"
     at = datetime.combine(day, clock or time(12), tz)
     if at > local_now + timedelta(minutes=10):
         if precision == "day" and day == local_now.date():

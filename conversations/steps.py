@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
+from conversations.answers import Answer, Place, When
 from conversations.callbacks import OptionPick
 from conversations.context import Ctx
 from conversations.events import Button
@@ -63,17 +63,17 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
     return rows, numbered
 
 
-def quick_value(ctx: Ctx, step: Step, value: str) -> Any:
-    """What a quick-answer button stands for, in the form a typed answer would have."""
+def quick_value(ctx: Ctx, step: Step, value: str) -> Answer:
+    """What a quick-answer button stands for, as a typed answer would be."""
     if step.kind == Kind.NUMBER:
         return int(value)
     if step.kind == Kind.DATETIME:
         local = ctx.local(ctx.now)
         if value == "now":
-            return {"at": local.isoformat(), "precision": "exact"}
+            return When(local, "exact")
         day = local - timedelta(days=0 if value == "today" else 1)
         at = day.replace(hour=12, minute=0, second=0, microsecond=0)
-        return {"at": min(at, local).isoformat(), "precision": "day"}
+        return When(min(at, local), "day")
     if step.kind == Kind.LOCATION:
-        return {"choice": value}
+        return Place(choice=value)
     return value

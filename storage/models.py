@@ -419,7 +419,9 @@ class Conversation(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     flow: Mapped[str | None] = mapped_column(String(32), default=None)
     step: Mapped[str | None] = mapped_column(String(48), default=None)
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the flow's answers
+    # The engine's own: steps answered, a word awaiting confirmation (conversations.state).
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     history: Mapped[list[Any]] = mapped_column(default=list)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     # The numbered choices last shown here ([label, data]): on channels without buttons a

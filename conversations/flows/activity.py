@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Step
 from conversations.flows.common import (
     REPORTERS,
+    attachments,
     code_options,
     lines,
-    media_of,
     show_media,
     show_when,
     text_of,
@@ -70,14 +69,14 @@ async def _submit(ctx: Ctx, data: Data) -> str:
     figures = {n: data[n] for n in ACTIVITY_FIGURES[kind] if isinstance(data.get(n), int)}
     activity = await add_activity(
         ctx.session,
-        media=media_of(data, "description", "media"),
+        media=attachments(data.get("description"), data.get("media")),
         commune_id=person.commune_id,
         hamlet_id=person.hamlet.id,
         team_id=person.team_id,
         reporter_id=person.id,
         kind=kind,
         received_at=ctx.now,
-        held_on=ctx.local(datetime.fromisoformat(data["held"]["at"])).date(),
+        held_on=ctx.local(data["held"].at).date(),
         description=text_of(ctx, data.get("description")),
         figures=figures,
     )

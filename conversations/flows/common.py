@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from conversations.answers import Place, Voice, When
 from conversations.context import Ctx
 from conversations.flow import Data, Option
 from locales import t, t_list
@@ -26,13 +28,9 @@ def code_options(ctx: Ctx, prefix: str, codes: list[str]) -> list[Option]:
     ]
 
 
-def when_of(data: Data, key: str) -> datetime:
-    return datetime.fromisoformat(data[key]["at"])
-
-
-def show_when(ctx: Ctx, value: dict[str, Any]) -> str:
-    at = ctx.local(datetime.fromisoformat(value["at"]))
-    if value.get("precision") == "day":
+def show_when(ctx: Ctx, when: When) -> str:
+    at = ctx.local(when.at)
+    if when.precision == "day":
         return at.strftime("%d/%m/%Y")
     return at.strftime("%H:%M %d/%m/%Y")
 
@@ -41,50 +39,43 @@ def show_day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def place_of(
-    ctx: Ctx, value: dict[str, Any] | None
-) -> tuple[str | None, float | None, float | None]:
+def place_of(ctx: Ctx, place: Place | None) -> tuple[str | None, float | None, float | None]:
     """(place text, latitude, longitude) of a location answer."""
-    if not value:
+    if place is None:
         return None, None, None
-    if "lat" in value:
-        return None, float(value["lat"]), float(value["lon"])
-    if value.get("choice") == "hamlet" and ctx.person.hamlet is not None:
+    if place.lat is not None:
+        return None, place.lat, place.lon
+    if place.choice == "hamlet" and ctx.person.hamlet is not None:
         return ctx.person.hamlet.display_name, None, None
-    return value.get("text"), None, None
+    return place.text, None, None
 
 
-def show_place(ctx: Ctx, value: dict[str, Any] | None) -> str:
-    text, lat, lon = place_of(ctx, value)
+def show_place(ctx: Ctx, place: Place | None) -> str:
+    text, lat, lon = place_of(ctx, place)
     if lat is not None:
         return ctx.t("place.shared", lat=f"{lat:.5f}", lon=f"{lon:.5f}")
     return text or ctx.t("summary.none")
 
 
-def media_of(data: Data, *keys: str) -> list[Media]:
-    """Attachments of the listed answers: a media step's list, or a voice note given as text."""
-    found: list[Media] = []
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, list):
-            found.extend(Media.from_dict(m) for m in value)
-        elif isinstance(value, dict) and "voice" in value:
-            found.append(Media.from_dict(value["voice"]))
-    return found
+def attachments(note: str | Voice | None, media: Sequence[Media] | None) -> list[Media]:
+    """The files of a report: a voice note given as its text, then its media step's files."""
+    voice = [note.media] if isinstance(note, Voice) else []
+    return [*voice, *(media or ())]
 
 
-def text_of(ctx: Ctx, value: Any) -> str | None:
-    if isinstance(value, dict) and "voice" in value:
+def text_of(ctx: Ctx, note: str | Voice | None) -> str | None:
+    """A text answer as shown and stored: a voice note is named, its words are not known."""
+    if isinstance(note, Voice):
         return ctx.t("summary.voice_note")
-    return value if isinstance(value, str) else None
+    return note
 
 
-def show_media(ctx: Ctx, items: list[dict[str, Any]] | None) -> str:
+def show_media(ctx: Ctx, items: Sequence[Media] | None) -> str:
     if not items:
         return ctx.t("summary.none")
     counts: dict[str, int] = {}
     for item in items:
-        counts[item["media_type"]] = counts.get(item["media_type"], 0) + 1
+        counts[item.media_type] = counts.get(item.media_type, 0) + 1
     return ", ".join(f"{n} {ctx.t('media.type.' + kind)}" for kind, n in counts.items())
 
 
@@ -107,6 +98,6 @@ def tr(lang: str, key: str, **values: Any) -> str:
     return t(lang, key, **values)
 
 
-def need_location(ctx: Ctx, data: Data, value: Any) -> str | None:
+def need_location(ctx: Ctx, data: Data, place: Place) -> str | None:
     """ "Share my location" typed on a channel without a location button: say how to send it."""
-    return "hint.location_share" if value == {"choice": "share"} else None
+    return "hint.location_share" if place == Place(choice="share") else None

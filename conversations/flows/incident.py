@@ -8,9 +8,9 @@ from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
     REPORTERS,
+    attachments,
     code_options,
     lines,
-    media_of,
     need_location,
     officer_targets,
     place_of,
@@ -19,7 +19,6 @@ from conversations.flows.common import (
     show_when,
     text_of,
     tr,
-    when_of,
 )
 from storage.enums import IncidentCategory, Severity
 from storage.reports import add_incident
@@ -58,14 +57,14 @@ async def _submit(ctx: Ctx, data: Data) -> str:
     place, lat, lon = place_of(ctx, data.get("where"))
     incident = await add_incident(
         ctx.session,
-        media=media_of(data, "description", "media"),
+        media=attachments(data.get("description"), data.get("media")),
         commune_id=person.commune_id,
         hamlet_id=person.hamlet.id,
         reporter_id=person.id,
         category=data["category"],
         severity=data["severity"],
-        occurred_at=when_of(data, "when"),
-        occurred_precision=data["when"]["precision"],
+        occurred_at=data["when"].at,
+        occurred_precision=data["when"].precision,
         received_at=ctx.now,
         place_text=place,
         latitude=lat,

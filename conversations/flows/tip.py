@@ -8,8 +8,8 @@ from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
     TIPSTERS,
+    attachments,
     lines,
-    media_of,
     need_location,
     officer_targets,
     place_of,
@@ -68,7 +68,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
     contact = data.get("contact_text") if data.get("contact") == "leave" else None
     tip = await add_tip(
         ctx.session,
-        media=media_of(data, "description", "media"),
+        media=attachments(data.get("description"), data.get("media")),
         commune_id=int(data["commune_id"]),
         hamlet_id=None,
         reporter_key=ctx.identity.pseudonym,
@@ -164,9 +164,8 @@ async def _submit_more(ctx: Ctx, data: Data) -> str:
     if tip is None:
         return ctx.t("tip_add.none")
     body = text_of(ctx, data.get("body")) or ""
-    await add_tip_message(
-        ctx.session, tip, body, from_tipster=True, media=media_of(data, "body", "media")
-    )
+    media = attachments(data.get("body"), data.get("media"))
+    await add_tip_message(ctx.session, tip, body, from_tipster=True, media=media)
     await _notify_officers(ctx, tip, "tip.officer_more", body)
     return ctx.t("tip_add.sent", code=tip.case_code)
 
