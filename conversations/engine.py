@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 
-from conversations.answers import Answer, Place, Voice, dump, load_all, received
+from conversations.answers import Answer, Place, Voice, When, dump, load_all, received
 from conversations.callbacks import (
     BACK,
     CANCEL,
@@ -29,13 +30,24 @@ from conversations.events import Button, Incoming, Reply
 from conversations.flow import Data, Flow, Kind, Step
 from conversations.matching import Match, match
 from conversations.menu import menu_reply
-from conversations.parse import parse_number, parse_when
+from conversations.parse import read_number, read_when
 from conversations.state import EngineState, Held, Pending, read, write
-from conversations.steps import DONE_VALUE, SKIP_VALUE, prompt_for_step, quick_value, step_buttons
+from conversations.steps import (
+    DONE_VALUE,
+    EXACT_TIME,
+    SKIP_VALUE,
+    exact_time,
+    exact_time_value,
+    prompt_for_step,
+    quick_value,
+    step_buttons,
+)
 from locales import t_list
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
+LONG_AGO = timedelta(days=365)  # a typed time further back is confirmed before it is kept
+FUTURE_SLACK = timedelta(minutes=10)  # clocks differ: "now" may be a little ahead
 
 
 def _nav(ctx: Ctx) -> list[Button]:
@@ -100,7 +112,10 @@ class Engine:
             return Reply(ctx.t("summary.edit_which"), [*rows, _nav(ctx)], numbered=True)
         if conv.step == CONFIRM:
             return Reply(
-                ctx.t("match.confirm", label=state.pending.label if state.pending else ""),
+                ctx.t(
+                    state.pending.question if state.pending else "match.confirm",
+                    label=state.pending.label if state.pending else "",
+                ),
                 [
                     [
                         Button(ctx.t("match.yes"), _option(CONFIRM, "yes")),
@@ -294,6 +309,11 @@ class Engine:
             return await self._answer(ctx, conv, flow, step, None)
         if step.kind == Kind.MEDIA and value == DONE_VALUE:
             return await self._answer(ctx, conv, flow, step, data.get(step.key) or ())
+        if step.kind == Kind.DATETIME and value.startswith(EXACT_TIME):
+            when = exact_time(ctx, value)  # a typed time, confirmed
+            if when is None or when.at > ctx.now + FUTURE_SLACK:
+                return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
+            return await self._checked(ctx, conv, flow, step, when)
         buttons, _ = step_buttons(ctx, step, data)
         if not any(decode(b.data) == OptionPick(step.key, value) for row in buttons for b in row):
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
@@ -312,6 +332,18 @@ class Engine:
         value, error = self._read(ctx, conv, step, event)
         if error:
             return [Reply(error), self.prompt(ctx, conv)]
+        if isinstance(value, When) and value.at < ctx.now - LONG_AGO:
+            # "01/01/1900 10h" is more likely a slip than an old case: ask before keeping it.
+            stored, state = read(conv)
+            label = value.at.astimezone(ctx.tz).strftime(
+                "%d/%m/%Y" if value.precision == "day" else "%H:%M %d/%m/%Y"
+            )
+            pending = Pending(
+                _option(step.key, exact_time_value(value)), label, step.key, "hint.long_ago"
+            )
+            write(conv, stored, replace(state, pending=pending))
+            conv.step = CONFIRM
+            return [self.prompt(ctx, conv)]
         if step.kind == Kind.MEDIA:
             return self._add_media(ctx, conv, flow, step, event)
         return await self._checked(ctx, conv, flow, step, value)
@@ -338,15 +370,23 @@ class Engine:
                 return None, ctx.t("hint.too_long", length=len(text), limit=ctx.config.max_text)
             return text, None
         if step.kind == Kind.NUMBER:
-            number = parse_number(text) if text else None
-            if number is None:
+            number = read_number(text) if text else "not_number"
+            if number == "negative":
+                return None, ctx.t("hint.negative")
+            if number == "too_large":
+                return None, ctx.t("hint.too_large", maximum=step.maximum)
+            if not isinstance(number, int):
                 return None, ctx.t("hint.number", minimum=step.minimum, maximum=step.maximum)
             if not step.minimum <= number <= step.maximum:
                 return None, ctx.t("hint.number_range", minimum=step.minimum, maximum=step.maximum)
             return number, None
         if step.kind == Kind.DATETIME:
-            when = parse_when(text, ctx.now, ctx.tz) if text else None
-            if when is None:
+            when = read_when(text, ctx.now, ctx.tz) if text else "not_time"
+            if when == "future":
+                return None, ctx.t("hint.future")
+            if when == "impossible":
+                return None, ctx.t("hint.impossible")
+            if not isinstance(when, When):
                 return None, ctx.t("hint.datetime")
             return when, None
         if step.kind == Kind.LOCATION:

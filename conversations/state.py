@@ -30,6 +30,7 @@ class Pending:
     data: str  # the button's data: what "yes" presses
     label: str
     back_to: str | None  # the step it was typed at
+    question: str = "match.confirm"  # the catalogue key that asks, with {label}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class EngineState:
                 "data": pending.data,
                 "label": pending.label,
                 "back_to": pending.back_to,
+                "question": pending.question,
             }
         if self.held is not None:
             held = self.held
@@ -71,7 +73,12 @@ class EngineState:
         return cls(
             done=tuple(raw.get("done") or ()),
             pending=(
-                Pending(pending.get("data", ""), pending.get("label", ""), pending.get("back_to"))
+                Pending(
+                    pending.get("data", ""),
+                    pending.get("label", ""),
+                    pending.get("back_to"),
+                    pending.get("question") or "match.confirm",
+                )
                 if pending
                 else None
             ),

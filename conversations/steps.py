@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from conversations.answers import Answer, Place, When
 from conversations.callbacks import OptionPick
@@ -61,6 +61,22 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
             [Button(ctx.t("nav.skip"), OptionPick(step.key, SKIP_VALUE).encode(), nav=True)]
         )
     return rows, numbered
+
+
+EXACT_TIME = "@"  # an option value naming a typed time: "@<unix seconds><e|d>"
+
+
+def exact_time_value(when: When) -> str:
+    """A typed time as an option value, to confirm it with a button (it fits in 64 bytes)."""
+    return f"{EXACT_TIME}{int(when.at.timestamp())}{when.precision[0]}"
+
+
+def exact_time(ctx: Ctx, value: str) -> When | None:
+    body = value[len(EXACT_TIME) :]
+    if len(body) < 2 or not body[:-1].isdecimal() or body[-1] not in "ed":
+        return None
+    at = datetime.fromtimestamp(int(body[:-1]), UTC).astimezone(ctx.tz)
+    return When(at, "exact" if body[-1] == "e" else "day")
 
 
 def quick_value(ctx: Ctx, step: Step, value: str) -> Answer:

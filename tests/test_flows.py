@@ -408,7 +408,7 @@ async def test_a_bug_in_a_step_is_answered_and_the_draft_kept(sessions, clock, m
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("conversations.engine.parse_when", broken)
+    monkeypatch.setattr("conversations.engine.read_when", broken)
     await chat.say("18/11 19h30")
     assert "có lỗi" in chat.text
     monkeypatch.undo()

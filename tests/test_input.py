@@ -1,0 +1,64 @@
+"""Input that means what it says: a negative or oversized number, a time to come, an
+impossible date and one long ago each get an answer that says what is wrong, and the draft
+goes on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Incident, WeeklyReport
+from tests.helpers import Chat, make_commune, make_router
+
+
+async def test_numbers_a_report_cannot_hold_are_answered_for_what_they_are(sessions, clock):
+    await make_commune(sessions)
+    chat = Chat(make_router(sessions, clock), "head")
+    await chat.command("start")
+    await chat.tap("Báo cáo tuần")
+    await chat.tap("Có tình hình")
+    await chat.say("-1")
+    assert "Số không được âm" in chat.text
+    await chat.say("99999999999")
+    assert "Số quá lớn" in chat.text
+    await chat.say("3")
+    for _ in range(7):
+        await chat.say("1")
+    await chat.tap("Bỏ qua")
+    await chat.say("Không")
+    await chat.tap("Gửi")
+    async with sessions() as session:
+        report = await session.scalar(select(WeeklyReport))
+    assert report is not None and report.incidents == 3  # not 1: "-1" never picked button 1
+
+
+async def test_times_to_come_impossible_or_long_ago_are_answered_and_confirmed(sessions, clock):
+    await make_commune(sessions)  # the clock: Thursday 19:00 in Vietnam
+    chat = Chat(make_router(sessions, clock), "member")
+    await chat.command("start")
+    await chat.tap("Báo vụ việc")
+    await chat.tap("Trộm cắp")
+    await chat.say("hôm nay 23h")
+    assert "chưa tới" in chat.text
+    await chat.say("31/02 9h")
+    assert "không có" in chat.text
+    await chat.say("01/01/0001 1h")
+    assert "không có" in chat.text
+    await chat.say("01/01/1900 10h")
+    assert "10:00 01/01/1900" in chat.text and "hơn một năm trước" in chat.text
+    await chat.tap("Không")  # a slip: asked again
+    assert "Xảy ra lúc nào" in chat.text
+    await chat.say("2 giờ trước")
+    assert "Xảy ra ở đâu" in chat.text
+    await chat.tap("Quay lại")
+    await chat.say("20/11/2024 8h")
+    await chat.tap("Đúng")  # it was that long ago
+    assert "Xảy ra ở đâu" in chat.text
+    await chat.tap("Tại Thôn")
+    await chat.say("Mất xe máy")
+    await chat.tap("Không có ảnh")
+    await chat.tap("Bình thường")
+    await chat.tap("Gửi")
+    async with sessions() as session:
+        incident = await session.scalar(select(Incident))
+    assert incident is not None
+    assert incident.occurred_at.astimezone(clock().tzinfo).year == 2024
