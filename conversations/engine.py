@@ -43,6 +43,7 @@ from conversations.steps import (
     step_buttons,
 )
 from locales import t_list
+from locales.text import first_upper, fold
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
@@ -143,13 +144,18 @@ class Engine:
             return [Reply(ctx.t("menu.not_allowed")), menu_reply(ctx, self.flows)]
         flow = self.flows[name]
         data: Data = dict(preset or {})
+        answered = tuple(data)
+        _, before = read(conv)
+        if conv.flow is None and before.held and before.held.text and flow.free_text_step:
+            data.setdefault(flow.free_text_step, before.held.text)  # typed at the menu
+            answered = (*answered, flow.free_text_step)
         if flow.start is not None:
             refusal = await flow.start(ctx, data)
             if refusal:
                 self.clear(conv)
                 return [Reply(refusal), menu_reply(ctx, self.flows)]
         conv.flow, conv.history, conv.paused = name, [], False
-        write(conv, data, EngineState(done=tuple(preset or {})))
+        write(conv, data, EngineState(done=answered))
         return await self._advance(ctx, conv, flow, after=None)
 
     def clear(self, conv: Conversation) -> None:
@@ -246,6 +252,8 @@ class Engine:
             self.clear(conv)
             return [Reply(ctx.t("nav.cancelled")), menu_reply(ctx, self.flows)]
         if action == "menu":
+            if conv.flow is None:
+                self.clear(conv)  # words typed at the menu, declined
             return [self.menu(ctx, conv)]
         if action not in self.flows:
             return [Reply(ctx.t("stale.button")), self.prompt(ctx, conv)]
@@ -320,6 +328,10 @@ class Engine:
         return await self._checked(ctx, conv, flow, step, quick_value(ctx, step, value))
 
     async def _on_free(self, ctx: Ctx, conv: Conversation, event: Incoming) -> list[Reply]:
+        if conv.flow is None and event.text and len(event.text) <= ctx.config.max_text:
+            offer = self._offer_free_text(ctx, conv, event.text)
+            if offer is not None:
+                return [offer]
         if conv.flow is None or conv.paused:
             greeting = (
                 ctx.t("menu.hint") if event.text or event.media else ctx.t("input.unsupported")
@@ -347,6 +359,21 @@ class Engine:
         if step.kind == Kind.MEDIA:
             return self._add_media(ctx, conv, flow, step, event)
         return await self._checked(ctx, conv, flow, step, value)
+
+    def _offer_free_text(self, ctx: Ctx, conv: Conversation, text: str) -> Reply | None:
+        """Words typed at the menu are kept and offered as the start of a report or a tip:
+        the first thing a hamlet head types is what happened, not a menu choice."""
+        starts = [
+            name
+            for name in ("incident", "tip")
+            if self.allowed(ctx, name) and self.flows[name].free_text_step
+        ]
+        if not starts or fold(text) in t_list(ctx.lang, "free_text.greetings"):
+            return None
+        write(conv, {}, EngineState(held=Held(text=text)))
+        rows = [[Button(ctx.t(f"free_text.{name}"), MenuPick(name).encode())] for name in starts]
+        rows.append([Button(ctx.t("free_text.menu"), MenuPick("menu").encode())])
+        return Reply(ctx.t("free_text.ask", address=first_upper(ctx.address)), rows, numbered=True)
 
     def _read(
         self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming

@@ -64,6 +64,8 @@ class Flow:
     confirm_label: str = "nav.submit"
     confirm: bool = True  # False: submitted as soon as the last step is answered
     values: Callable[[Ctx, Data], dict[str, Any]] = field(default=lambda ctx, data: {})
+    # The step that words typed at the main menu can begin ("co trom vao nha ong Tu").
+    free_text_step: str | None = None
 
     def step(self, key: str) -> Step:
         for step in self.steps:

@@ -62,3 +62,43 @@ async def test_times_to_come_impossible_or_long_ago_are_answered_and_confirmed(s
         incident = await session.scalar(select(Incident))
     assert incident is not None
     assert incident.occurred_at.astimezone(clock().tzinfo).year == 2024
+
+
+async def test_words_typed_at_the_menu_begin_a_report_instead_of_being_lost(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    head = Chat(router, "head")
+    await head.command("start")
+    await head.say("co trom vao nha ong Tu dem qua")
+    assert "Ông Hùng muốn báo nội dung vừa gõ?" in head.text
+    await head.tap("Báo vụ việc với nội dung này")
+    assert "Vụ việc thuộc loại nào?" in head.text
+    await head.tap("Trộm cắp")
+    await head.say("hôm qua 22h")
+    await head.tap("Tại Thôn")
+    assert "Chuyện gì đã xảy ra?" not in head.text  # the words typed are the account
+    await head.tap("Không có ảnh")
+    await head.tap("Bình thường")
+    assert "co trom vao nha ong Tu dem qua" in head.text  # in the summary
+    await head.tap("Gửi")
+    async with sessions() as session:
+        incident = await session.scalar(select(Incident))
+    assert incident is not None and incident.description == "co trom vao nha ong Tu dem qua"
+
+    # Declined: back to the menu, and a later report starts empty.
+    await head.say("nha ong Ba mat con bo")
+    await head.tap("Không, về menu")
+    await head.tap("Báo vụ việc")
+    await head.tap("Trộm cắp")
+    await head.say("hôm qua 22h")
+    await head.tap("Tại Thôn")
+    assert "Chuyện gì đã xảy ra?" in head.text
+
+    # A resident can only send a tip; a greeting is answered with the menu.
+    resident = Chat(router, "someone")
+    await resident.say("xin chào")
+    assert "muốn báo nội dung" not in resident.text
+    await resident.say("co nguoi la hay dung truoc cong truong")
+    offered = [b.label for r in resident.last for b in r.flat_buttons()]
+    assert "✉️ Gửi tin báo với nội dung này" in offered
+    assert "🚨 Báo vụ việc với nội dung này" not in offered

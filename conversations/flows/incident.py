@@ -103,6 +103,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
 
 FLOW = Flow(
     name="incident",
+    free_text_step="description",
     title="incident.title",
     roles=REPORTERS,
     steps=(

@@ -92,6 +92,7 @@ def _contact_options(ctx: Ctx, data: Data) -> list[Option]:
 
 FLOW = Flow(
     name="tip",
+    free_text_step="description",
     title="tip.title",
     roles=TIPSTERS,
     steps=(
