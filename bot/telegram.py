@@ -65,21 +65,30 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
-def to_event(update: Update) -> Incoming | None:
-    """The neutral event of a Telegram update; None for updates with no one to answer."""
+# Accounts that stand for many people: every anonymous group admin, and channel posts.
+SHARED_SENDERS = frozenset({1087968824, 136817688})
+
+
+def to_event(update: Update, bot_username: str | None = None) -> Incoming | None:
+    """The neutral event of a Telegram update; None for updates with no one to answer, and
+    for commands addressed to another bot ("/start@otherbot")."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return None
+    message = update.effective_message
     base: dict[str, Any] = {
         "channel": Channel.TELEGRAM,
         "chat_id": str(chat.id),
         "user_id": str(user.id),
         "update_key": str(update.update_id),
         "private": chat.type == "private",
+        "edited": update.edited_message is not None,
+        "shared_sender": user.is_bot
+        or user.id in SHARED_SENDERS
+        or (message is not None and message.sender_chat is not None),
     }
     if update.callback_query is not None:
         return Incoming(**base, callback=update.callback_query.data or "")
-    message = update.effective_message
     if message is None:
         return None
     if message.text is not None:
@@ -90,8 +99,10 @@ def to_event(update: Update) -> Incoming | None:
             and (message.entities[0].offset == 0)
         ):
             length = message.entities[0].length
-            command = text[1:length].split("@")[0].lower()
-            return Incoming(**base, command=command, args=text[length:].strip())
+            command, _, addressee = text[1:length].partition("@")
+            if addressee and bot_username and addressee.lower() != bot_username.lower():
+                return None  # a command for another bot in the same group
+            return Incoming(**base, command=command.lower(), args=text[length:].strip())
         return Incoming(**base, text=text)
     media = _media(message)
     if media is not None:
@@ -209,7 +220,7 @@ def build_application(
     )
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        event = to_event(update)
+        event = to_event(update, context.bot.username if context.bot else None)
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer()

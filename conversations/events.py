@@ -26,6 +26,10 @@ class Incoming:
     callback: str | None = None  # button data
     media: MediaIn | None = None
     location: tuple[float, float] | None = None
+    edited: bool = False  # an earlier message changed: never taken as an answer
+    # Sent on behalf of many people at once (an anonymous group admin, a channel, a bot):
+    # never bound to a person, so it can never hold anyone's rights.
+    shared_sender: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ async def handle_command(
         fmt = "csv" if "csv" in args else "xlsx"
         return await actions.open_screen(ctx, OfficerScreen(Screen.EXPORT, (period, fmt)))
     if command == "start" and ctx.event.args.strip():
+        if not ctx.event.private:  # an invite binds one person's own chat, never a group's
+            return [Reply(ctx.t("start.invite_private_only"))]
         greeting = await redeem(ctx, conv, ctx.event.args.strip())
         if ctx.person.role == Role.RESIDENT:
             return [greeting]

@@ -85,6 +85,10 @@ class Router:
         return [Reply(t(self.config.default_language, "error.busy"), chat_id=event.chat_id)]
 
     async def _handle(self, session: AsyncSession, event: Incoming) -> tuple[list[Reply], int]:
+        if event.shared_sender:
+            # Nobody to bind: answer a command with how to use the bot, and do nothing else.
+            reply = Reply(t(self.config.default_language, "error.shared_sender"))
+            return ([reply] if event.command else []), 0
         duplicate = bool(event.update_key) and await seen_before(
             session, event.channel, str(event.update_key)
         )
@@ -108,6 +112,9 @@ class Router:
         )
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
+        if event.edited:  # a change to an old message is not an answer to today's question
+            edited = [Reply(ctx.t("input.edited")), self.engine.prompt(ctx, conv)]
+            return (edited if event.private else []), 0
         event = _numbered_answer(conv, event)
         ctx.event = event
         replies = await self._route(ctx, conv)

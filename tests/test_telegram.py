@@ -14,7 +14,16 @@ from sqlalchemy import func, select
 from bot.telegram import TelegramSender, build_application, set_commands
 from scheduler.dispatcher import Dispatcher
 from storage import admin
-from storage.models import DutyChat, Incident, Person, Tip, WeeklyReport
+from storage.models import (
+    Conversation,
+    DutyChat,
+    Identity,
+    Incident,
+    Invite,
+    Person,
+    Tip,
+    WeeklyReport,
+)
 from tests import fake_telegram as tg
 from tests.fake_telegram import TOKEN, FakeBotApi, free_port
 from tests.helpers import make_commune, make_router
@@ -366,3 +375,46 @@ async def test_digest_with_its_chart_arrives_in_the_duty_chat_and_export_is_a_fi
     assert document["filename"].endswith(".xlsx")
     book = load_workbook(BytesIO(document["body"]))
     assert book["Vụ việc"]["I2"].value == "Mất trộm xe đạp"
+
+
+async def test_an_edited_old_message_is_not_taken_as_an_answer(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    await bot.tap(MEMBER, "Báo vụ việc")
+    first = tg.text(MEMBER, "trộm cắp")
+    await bot.send(first, MEMBER)
+    assert "Xảy ra lúc nào" in bot.text
+    edited = {"edited_message": {**first["message"], "text": "ma túy", "edit_date": 1}}
+    await bot.send(edited, MEMBER)
+    assert "Tin nhắn đã sửa không được dùng" in bot.text and "Xảy ra lúc nào" in bot.text
+    async with sessions() as session:
+        conv = await session.scalar(select(Conversation).where(Conversation.chat_id == str(MEMBER)))
+    assert conv is not None and conv.data.get("category") == "theft"
+
+
+async def test_shared_senders_are_never_bound_and_commands_for_other_bots_are_left_alone(
+    bot, sessions
+):
+    c = await make_commune(sessions, prefix="x-")
+    async with sessions() as session, session.begin():
+        invite = await admin.issue_invite(session, await session.get(Person, c.officer), 14)
+    anonymous_admin = tg.text(1087968824, f"/start {invite.code}", cid=DUTY)
+    anonymous_admin["message"]["sender_chat"] = tg.chat(DUTY)
+    await bot.send(anonymous_admin, DUTY)
+    assert "tắt chế độ quản trị ẩn danh" in bot.text
+    channel_post = tg.text(136817688, "/cases", cid=DUTY)
+    await bot.send(channel_post, DUTY)
+    assert "tắt chế độ quản trị ẩn danh" in bot.text
+    async with sessions() as session:
+        bound = await session.scalar(
+            select(func.count()).select_from(Identity).where(Identity.person_id == c.officer)
+        )
+        redeemed = await session.scalar(select(Invite.redeemed_at).where(Invite.id == invite.id))
+    assert bound == 1 and redeemed is None  # only the officer's own earlier account
+
+    await _invite_and_start(bot, c.officer, OFFICER)
+    before = len(bot.api.sent(DUTY))
+    bot.api.push(tg.text(OFFICER, "/cases@otherbot", cid=DUTY))  # for another bot: no answer
+    await bot.send(tg.text(OFFICER, "/cases@binhyen_bot", cid=DUTY), DUTY)
+    answers = bot.api.sent(DUTY)[before:]
+    assert len(answers) == 1 and "Không có vụ việc" in answers[0]["text"]
