@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from scheduler.jobs import repeat_alerts
-from storage import admin, alerts
+from storage import access, admin, alerts
 from storage.models import Commune, OutboxMessage
+from storage.queries import load_person
 from tests.helpers import Chat, link, make_commune, make_router
 
 WAIT = timedelta(minutes=10)
@@ -84,3 +85,39 @@ async def test_a_commune_whose_alerts_reach_nobody_is_found(sessions):
     async with sessions() as session:
         names = [c.name for c in await alerts.unreachable_communes(session=session, language="vi")]
     assert names == ["Phú Lợi"]
+
+
+async def test_an_urgent_report_that_reaches_no_officer_says_so_with_the_number_to_call(
+    sessions, clock
+):
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        await access.unlink_accounts(session=session, person_id=c.officer)  # nobody linked
+    member = Chat(make_router(sessions, clock), "member")
+    await member.report_incident("Cháy, nổ", "Cháy nhà kho", severity="Khẩn cấp")
+    assert "chưa có cán bộ nào nhận được cảnh báo" in member.text
+    assert "gọi ngay 114, 113" in member.text and "VV-1" in member.text
+    assert "đã được báo ngay" not in member.text
+
+
+async def test_an_urgent_alert_carries_the_reporters_phone_a_map_and_is_recorded(sessions, clock):
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        (await load_person(session, c.member)).phone = "0987654321"
+    member = Chat(make_router(sessions, clock), "member")
+    await member.command("start")
+    for step in ("Báo vụ việc", "Đánh nhau", "Vừa xong"):
+        await member.tap(step)
+    await member.send(location=(10.95123, 106.82456))
+    await member.say("Hai nhóm đánh nhau trước quán")
+    await member.tap("Không có ảnh")
+    await member.tap("Khẩn cấp")
+    await member.tap("Gửi")
+    assert "gọi 113" in member.text
+    alert = (await _texts_to(sessions, "officer"))[-1]
+    assert "Lê Thị Thu (0987654321)" in alert
+    assert "openstreetmap.org/?mlat=10.95123&mlon=106.82456" in alert
+    assert "Số khẩn cấp: 113." in alert
+    async with sessions() as session:
+        went = await alerts.deliveries(session=session, incident_id=1)
+    assert [(r, chat.chat_id) for r, chat in went] == [(1, "officer")]

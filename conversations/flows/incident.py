@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from conversations.callbacks import CaseAction, Verb
+import logging
+
+from conversations.alerts import alert_buttons, alert_text, emergency_numbers
 from conversations.context import Ctx
-from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
     REPORTERS,
@@ -18,10 +19,14 @@ from conversations.flows.common import (
     show_place,
     show_when,
     text_of,
-    tr,
 )
+from storage import alerts
+from storage.cases import case_code
 from storage.enums import IncidentCategory, Severity
+from storage.models import Incident
 from storage.reports import add_incident
+
+log = logging.getLogger(__name__)
 
 
 def _where_options(ctx: Ctx, data: Data) -> list[Option]:
@@ -72,33 +77,37 @@ async def _submit(ctx: Ctx, data: Data) -> str:
         description=text_of(ctx, data.get("description")),
     )
     urgent = data["severity"] != Severity.ORDINARY
-    targets = await officer_targets(ctx, person.commune_id, duty_first=urgent)
-    ack = CaseAction(Verb.ACK, "i", incident.id).encode()
-    for channel, chat_id, lang in targets:
-        head = "alert.urgent" if urgent else "alert.new_incident"
-        facts = [
-            ("field.category", tr(lang, f"category.{incident.category}")),
-            ("field.severity", tr(lang, f"severity.{incident.severity}")),
-            ("field.hamlet", person.hamlet.display_name),
-            ("field.when", show_when(ctx, data["when"])),
-            ("field.where", show_place(ctx, data.get("where"))),
-            ("field.what", text_of(ctx, data.get("description"))),
-            ("field.reporter", person.full_name),
-        ]
-        text = "\n".join(
-            [tr(lang, head, id=incident.id)]
-            + [f"{tr(lang, label)}: {value}" for label, value in facts if value]
-        )
+    return await raise_alert(ctx, incident, urgent=urgent)
+
+
+async def raise_alert(ctx: Ctx, incident: Incident, *, urgent: bool) -> str:
+    """Alert the officers (the duty chats first when urgent), record where it went, and say
+    what happened: if an urgent alert reached nobody, the reporter is told so plainly, with
+    the number to call, and the commune's admins are told how to fix it."""
+    person = ctx.person
+    targets = await officer_targets(ctx, incident.commune_id, duty_first=urgent)
+    for chat in targets:
         await ctx.notify(
-            channel,
-            chat_id,
-            text,
+            chat.channel,
+            chat.chat_id,
+            alert_text(chat.language, incident, reporter=person, tz=ctx.tz),
             purpose="alert" if urgent else "incident",
-            commune_id=person.commune_id,
-            buttons=[[Button(tr(lang, "alert.ack"), ack)]],
+            commune_id=incident.commune_id,
+            buttons=alert_buttons(chat.language, incident),
         )
-    key = "incident.sent_urgent" if urgent else "incident.sent"
-    return ctx.t(key, id=incident.id)
+    if urgent:
+        await alerts.record(
+            session=ctx.session, incident_id=incident.id, chats=targets, round=1, now=ctx.now
+        )
+    numbers = ", ".join(emergency_numbers(incident.category))
+    if urgent and not targets:
+        log.warning(
+            "urgent incident %s of commune %s reached no officer", incident.id, incident.commune_id
+        )
+        return ctx.t("incident.sent_unreachable", code=case_code(incident), numbers=numbers)
+    if urgent:
+        return ctx.t("incident.sent_urgent", id=incident.id, numbers=numbers)
+    return ctx.t("incident.sent", id=incident.id)
 
 
 FLOW = Flow(
