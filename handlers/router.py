@@ -24,11 +24,13 @@ from conversations.events import Incoming, Reply
 from handlers.cases import CaseActions
 from handlers.commands import handle_command
 from handlers.onboarding import looks_like_invite, redeem
+from handlers.tip_codes import open_by_code
 from locales import t
 from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
 from storage.queries import chat_for, seen_before
+from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,13 @@ class Router:
         ):
             greeting = await redeem(ctx, conv, event.text)
             return [greeting, self.engine.menu(ctx, conv)]
+        if (
+            conv.flow is None
+            and event.text
+            and looks_like_code(event.text)
+            and self.engine.allowed(ctx, "tip_add")
+        ):
+            return await open_by_code(ctx, conv, self.engine, event.text)
         return await self.engine.handle(ctx, conv, event)
 
 

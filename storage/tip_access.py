@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -34,8 +35,12 @@ def pretty(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
+_TYPED = re.compile(r"^\s*[0-9A-Za-z]{4}(?:[-\s.]?[0-9A-Za-z]{4}){3}\s*$")
+
+
 def looks_like_code(text: str) -> bool:
-    return len(clean_code(text)) == LOCATOR + SECRET
+    """Four groups of four letters or digits, as the code is shown (dashes optional)."""
+    return _TYPED.match(text) is not None
 
 
 async def issue(*, session: AsyncSession, tip: Tip, key: bytes) -> str:

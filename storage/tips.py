@@ -31,6 +31,10 @@ async def open_tips_of(*, session: AsyncSession, reporter_key: str, limit: int =
     )
 
 
+async def by_id(*, session: AsyncSession, tip_id: int) -> Tip | None:
+    return await session.get(Tip, tip_id)
+
+
 async def tip_of(*, session: AsyncSession, code: str, reporter_key: str) -> Tip | None:
     """The tip with this code if this sender sent it, whatever its status."""
     return await session.scalar(

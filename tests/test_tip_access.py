@@ -61,3 +61,45 @@ async def test_guesses_spread_over_many_tips_are_limited_too(sessions):
             guess = f"{n:04d}".replace("0", "A") + "B" * 12  # a different tip each time
             await tip_access.open_tip(session=session, typed=guess, key=KEY, now=NOW)
         assert await tip_access.open_tip(session=session, typed=code, key=KEY, now=NOW) == "limited"
+
+
+async def test_a_tip_continues_from_another_phone_with_its_secret_code(sessions, clock):
+    from tests.helpers import Chat, make_router
+
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    tipster = Chat(router, "resident-a")
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    await tipster.say("Có người lạ hay đứng trước cổng trường")
+    await tipster.tap("Bỏ qua")
+    await tipster.tap("Không có ảnh")
+    await tipster.tap("Giữ bí mật")
+    await tipster.tap("Gửi")
+    code = tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    secret = tipster.text.split("xin ghi lại): ")[1].split()[0]
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:ask:t:1")
+    await officer.say("Người đó đi xe gì?")
+    await officer.tap("Gửi câu hỏi")
+
+    other_phone = Chat(router, "resident-b")
+    await other_phone.command("start")
+    await other_phone.say(secret.lower().replace("-", " "))
+    assert f"Đã mở tin báo {code}" in other_phone.text
+    assert "Người đó đi xe gì?" in other_phone.text
+    await other_phone.say("Xe máy màu đỏ, biển 60")
+    await other_phone.tap("Không có ảnh")
+    await other_phone.tap("Gửi")
+    assert f"Đã bổ sung thông tin cho tin báo {code}" in other_phone.text
+    await officer.send(callback="a:view:t:1")
+    assert "Xe máy màu đỏ, biển 60" in officer.text
+
+    # The public case code is not the secret, and wrong secrets run out, whatever the chat.
+    guesser = [Chat(router, f"guesser-{n}") for n in range(6)]
+    wrong = secret[:5] + ("0000-0000-0000" if secret[5:] != "0000-0000-0000" else "1111-1111-1111")
+    for chat in guesser[:5]:
+        await chat.say(wrong)
+        assert "Mã bí mật không đúng" in chat.text
+    await guesser[5].say(secret)
+    assert "sai mã quá nhiều lần" in guesser[5].text

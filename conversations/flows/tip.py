@@ -18,7 +18,7 @@ from conversations.flows.common import (
     text_of,
     tr,
 )
-from storage import tips
+from storage import tip_access, tips
 from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
 
@@ -80,7 +80,8 @@ async def _submit(ctx: Ctx, data: Data) -> str:
         received_at=ctx.now,
     )
     await _notify_officers(ctx, tip, "tip.officer_new", tip.description)
-    return ctx.t("tip.sent", code=tip.case_code)
+    access = await tip_access.issue(session=ctx.session, tip=tip, key=ctx.config.secret)
+    return ctx.t("tip.sent", code=tip.case_code, access=access)
 
 
 def _contact_options(ctx: Ctx, data: Data) -> list[Option]:
@@ -144,6 +145,9 @@ FLOW = Flow(
 
 
 async def _load_mine(ctx: Ctx, data: Data) -> str | None:
+    if "tip_id" in data:  # opened from another chat with its secret code
+        data["tips"] = [[data["code"], ""]]
+        return None
     mine = await tips.open_tips_of(session=ctx.session, reporter_key=ctx.identity.pseudonym)
     if not mine:
         return ctx.t("tip_add.none")
@@ -153,15 +157,22 @@ async def _load_mine(ctx: Ctx, data: Data) -> str | None:
 
 def _mine(ctx: Ctx, data: Data) -> list[Option]:
     return [
-        Option(code, f"{code} {short}".strip(), (code.lower(), code[3:].lower()))
+        Option(
+            code,
+            f"{code} {short}".strip(),
+            (code.lower(), code[3:].lower(), code.replace("-", "").lower()),
+        )
         for code, short in data["tips"]
     ]
 
 
 async def _submit_more(ctx: Ctx, data: Data) -> str:
-    tip = await tips.tip_of(
-        session=ctx.session, code=data["code"], reporter_key=ctx.identity.pseudonym
-    )
+    if "tip_id" in data:  # opened with the secret code, checked when it was typed
+        tip = await tips.by_id(session=ctx.session, tip_id=int(data["tip_id"]))
+    else:
+        tip = await tips.tip_of(
+            session=ctx.session, code=data["code"], reporter_key=ctx.identity.pseudonym
+        )
     if tip is None:
         return ctx.t("tip_add.none")
     body = text_of(ctx, data.get("body")) or ""
