@@ -304,3 +304,28 @@ async def test_an_assignment_shows_on_the_card_and_the_assigner_hears_of_an_unre
     await officer.say("Đã xác minh tại chỗ")
     await officer.send(callback="a:view:i:1")
     assert "📝 Ghi chú · Trần Quốc Tuấn — Đã xác minh tại chỗ" in officer.text
+
+
+async def test_closing_offers_the_usual_outcomes_and_still_takes_any_typed(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    await _report(router, "member", "Mâu thuẫn")
+    await _report(router, "member", "Trộm cắp")
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:close:i:1")
+    offered = [b.label for r in officer.last for b in r.flat_buttons()]
+    assert {
+        "Chuyển cơ quan điều tra",
+        "Xử phạt vi phạm hành chính",
+        "Hòa giải thành",
+        "Không có căn cứ",
+    } <= set(offered)
+    await officer.tap("Hòa giải thành")
+    assert "Hòa giải thành" in officer.text  # in the summary
+    await officer.tap("Đóng vụ việc")
+    await officer.send(callback="a:close:i:2")
+    await officer.say("hoa giai thanh")  # typed without diacritics: the same outcome
+    await officer.tap("Đóng vụ việc")
+    async with sessions() as session:
+        outcomes = [(await session.get(Incident, i)).outcome for i in (1, 2)]
+    assert outcomes == ["Hòa giải thành", "Hòa giải thành"]

@@ -8,7 +8,7 @@ from typing import Any
 from conversations.callbacks import CaseAction, Verb
 from conversations.context import Ctx
 from conversations.events import Button
-from conversations.flow import Data, Flow, Kind, Step
+from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import OFFICERS, lines, tr
 from storage import cases
 from storage.enums import RecordKind
@@ -62,12 +62,29 @@ async def _submit_note(ctx: Ctx, data: Data) -> str:
     return ctx.t("case.noted", code=cases.case_code(record))
 
 
+# The usual ways a case ends; any other is typed.
+OUTCOMES = ("investigation", "fined", "mediated", "unfounded", "other_agency")
+
+
+def _outcome_options(ctx: Ctx, data: Data) -> list[Option]:
+    return [Option(code, ctx.t(f"outcome.{code}")) for code in OUTCOMES]
+
+
+def _outcome(ctx: Ctx, data: Data) -> str:
+    chosen = str(data.get("outcome") or "")
+    return ctx.t(f"outcome.{chosen}") if chosen in OUTCOMES else chosen
+
+
 async def _submit_close(ctx: Ctx, data: Data) -> str:
     record = await case_record(ctx, data["kind"], int(data["id"]))
     if record is None:
         return ctx.t("alert.not_yours")
     told = await cases.close(
-        session=ctx.session, person=ctx.person, record=record, outcome=data["outcome"], now=ctx.now
+        session=ctx.session,
+        person=ctx.person,
+        record=record,
+        outcome=_outcome(ctx, data),
+        now=ctx.now,
     )
     await tell(ctx, record, told, "case.told_closed")
     return ctx.t("case.closed", code=cases.case_code(record))
@@ -113,13 +130,21 @@ CLOSE = Flow(
     name="case_close",
     title="case.close_title",
     roles=OFFICERS,
-    steps=(Step("outcome", Kind.TEXT, "case.ask_outcome", summary_label="case.outcome"),),
+    steps=(
+        Step(
+            "outcome",
+            Kind.TEXT,
+            "case.ask_outcome",
+            options=_outcome_options,
+            summary_label="case.outcome",
+        ),
+    ),
     start=_load,
     values=_values,
     submit=_submit_close,
     confirm_label="case.confirm_close",
     summary=lambda ctx, d: lines(
-        (ctx.t("field.code"), d["code"]), (ctx.t("case.outcome"), d.get("outcome"))
+        (ctx.t("field.code"), d["code"]), (ctx.t("case.outcome"), _outcome(ctx, d))
     ),
 )
 QUESTION = Flow(
