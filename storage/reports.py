@@ -157,6 +157,25 @@ async def weekly_report_for(
     )
 
 
+async def incidents_between(
+    *, session: AsyncSession, hamlet_id: int, start: datetime, end: datetime
+) -> list[Incident]:
+    """A hamlet's incidents that happened in [start, end), the oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Incident)
+                .where(
+                    Incident.hamlet_id == hamlet_id,
+                    Incident.occurred_at >= start,
+                    Incident.occurred_at < end,
+                )
+                .order_by(Incident.occurred_at, Incident.id)
+            )
+        ).all()
+    )
+
+
 async def save_weekly_report(
     session: AsyncSession,
     *,

@@ -102,3 +102,23 @@ async def test_words_typed_at_the_menu_begin_a_report_instead_of_being_lost(sess
     offered = [b.label for r in resident.last for b in r.flat_buttons()]
     assert "✉️ Gửi tin báo với nội dung này" in offered
     assert "🚨 Báo vụ việc với nội dung này" not in offered
+
+
+async def test_a_quiet_week_after_an_incident_is_confirmed_once_naming_it(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    await Chat(router, "member").report_incident("Trộm cắp", "Mất xe đạp")
+    head = Chat(router, "head")
+    await head.command("start")
+    await head.tap("bình yên")
+    assert "đã báo vụ việc: VV-1 (Trộm cắp)" in head.text
+    await head.tap("Vẫn xác nhận")
+    await head.tap("Gửi")
+    async with sessions() as session:
+        report = await session.scalar(select(WeeklyReport))
+    assert report is not None and report.quiet is True
+    # The full report says what Bình Yên already knows when it asks for the number.
+    await head.tap("Báo cáo tuần")
+    await head.tap("Sửa lại")
+    await head.tap("Có tình hình")
+    assert "đã ghi nhận 1 vụ việc" in head.text and "VV-1" in head.text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import lines, show_day, text_of
+from storage.cases import case_code
 from storage.enums import Role
-from storage.reports import save_weekly_report, week_start, weekly_report_for
+from storage.reports import incidents_between, save_weekly_report, week_start, weekly_report_for
 
 HEADS = frozenset({Role.HAMLET_HEAD.value})
 NUMBERS = (
@@ -31,6 +32,12 @@ def _week(ctx: Ctx, data: Data) -> dict[str, str]:
         "week": f"{show_day(monday)} – {show_day(monday + timedelta(days=6))}",
         "hamlet": hamlet.display_name if hamlet else "",
         "sent_at": data.get("existing_sent", ""),
+        "count": len(data.get("week_incidents") or []),
+        "incidents": ", ".join(
+            f"{code} ({ctx.t('category.' + category).split(',')[0]})"
+            for code, category in data.get("week_incidents") or []
+        ),
+        "address": ctx.address,
     }
 
 
@@ -40,6 +47,15 @@ async def _load(ctx: Ctx, data: Data) -> str | None:
     monday = week_start(ctx.local(ctx.now).date())
     existing = await weekly_report_for(ctx.session, ctx.person.hamlet.id, monday)
     data["monday"] = monday.isoformat()
+    start = datetime.combine(monday, time(0), ctx.tz)
+    filed = await incidents_between(
+        session=ctx.session,
+        hamlet_id=ctx.person.hamlet.id,
+        start=start,
+        end=start + timedelta(days=7),
+    )
+    if filed:
+        data["week_incidents"] = [[case_code(i), i.category] for i in filed]
     if existing is not None:
         data["existing_sent"] = ctx.local(existing.amended_at or existing.received_at).strftime(
             "%H:%M %d/%m"
@@ -116,14 +132,30 @@ def _number(name: str) -> Step:
         f"weekly.ask.{name}",
         summary_label=f"weekly.figure.{name}",
         when=lambda ctx, d: d.get("quiet") == "no" or name in QUIET_NUMBERS,
+        hint=_incidents_hint if name == "incidents" else None,
     )
+
+
+def _despite_step() -> Step:
+    """A quiet week right after the hamlet reported an incident: asked once, naming it."""
+    return Step(
+        "despite",
+        Kind.CHOICE,
+        "weekly.ask_quiet_despite",
+        when=lambda ctx, d: bool(d.get("week_incidents")),
+        options=lambda ctx, d: [Option("yes", ctx.t("weekly.quiet_despite"))],
+    )
+
+
+def _incidents_hint(ctx: Ctx, data: Data) -> str | None:
+    return "weekly.incidents_known" if data.get("week_incidents") else None
 
 
 QUIET = Flow(
     name="weekly_quiet",
     title="weekly.quiet_title",
     roles=HEADS,
-    steps=(_amend_step(),),
+    steps=(_amend_step(), _despite_step()),
     start=_load,
     summary=lambda ctx, data: ctx.t("weekly.quiet_summary", **_week(ctx, data)),
     submit=_submit_quiet,
