@@ -214,9 +214,13 @@ class Engine:
         pressed = decode(data)
         if pressed == CANCEL:
             had = conv.flow is not None
+            note = None
+            flow = self.flows.get(conv.flow or "")
+            if flow is not None and flow.cancelled is not None:
+                note = flow.cancelled(ctx, load_all(flow, read(conv)[0]))
             self.clear(conv)
             return [
-                Reply(ctx.t("nav.cancelled" if had else "nav.nothing_to_cancel")),
+                Reply(note or ctx.t("nav.cancelled" if had else "nav.nothing_to_cancel")),
                 menu_reply(ctx, self.flows),
             ]
         if isinstance(pressed, Nav):
@@ -479,9 +483,15 @@ class Engine:
     ) -> list[Reply]:
         stored, state = read(conv)
         done = (*(k for k in state.done if k != step.key), step.key)
-        write(conv, {**stored, step.key: dump(value)}, replace(state, done=done))
+        stored = {**stored, step.key: dump(value)}
+        write(conv, stored, replace(state, done=done))
         conv.history = [*conv.history, step.key]
-        return await self._advance(ctx, conv, flow, after=step.key)
+        said: list[Reply] = []
+        if step.after is not None:
+            message, keep = await step.after(ctx, load_all(flow, stored))
+            write(conv, {**stored, **keep}, replace(state, done=done))
+            said = [Reply(message)] if message else []
+        return [*said, *await self._advance(ctx, conv, flow, after=step.key)]
 
     async def _advance(
         self, ctx: Ctx, conv: Conversation, flow: Flow, after: str | None

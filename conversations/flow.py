@@ -47,6 +47,9 @@ class Step:
     append_text_to: str | None = None  # a MEDIA step: typed text is added to this answer
     hint: Callable[[Ctx, Data], str | None] | None = None  # a catalogue key said after the prompt
     summary_label: str | None = None  # shown in the edit list; None: not editable
+    # Runs once the step is answered (an urgent alert raised as soon as the place is known):
+    # a message said before the next question, and presets to keep with the answers.
+    after: Callable[[Ctx, Data], Awaitable[tuple[str | None, Data]]] | None = None
 
     def applies(self, ctx: Ctx, data: Data) -> bool:
         return self.when is None or self.when(ctx, data)
@@ -66,6 +69,8 @@ class Flow:
     values: Callable[[Ctx, Data], dict[str, Any]] = field(default=lambda ctx, data: {})
     # The step that words typed at the main menu can begin ("co trom vao nha ong Tu").
     free_text_step: str | None = None
+    # What to say on "Hủy" when something was already sent before the summary.
+    cancelled: Callable[[Ctx, Data], str | None] | None = None
 
     def step(self, key: str) -> Step:
         for step in self.steps:

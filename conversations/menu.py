@@ -16,7 +16,16 @@ if TYPE_CHECKING:
     from conversations.flow import Flow
 
 # The order of the menu: the most frequent and the quickest first.
-ORDER = ("weekly_quiet", "incident", "weekly", "activity", "tip", "tip_add", "language")
+ORDER = (
+    "weekly_quiet",
+    "incident",
+    "urgent",
+    "weekly",
+    "activity",
+    "tip",
+    "tip_add",
+    "language",
+)
 # What officers and admins do outside flows: (label key, action data).
 OFFICER_ACTIONS = (
     ("menu.cases", OfficerScreen(Screen.CASES, ("0",)).encode()),

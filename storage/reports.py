@@ -157,6 +157,38 @@ async def weekly_report_for(
     )
 
 
+async def own_incident(
+    *, session: AsyncSession, incident_id: int, reporter_id: int
+) -> Incident | None:
+    """An incident, if this person reported it: how a reporter adds to their own report."""
+    incident = await session.get(Incident, incident_id)
+    return incident if incident is not None and incident.reporter_id == reporter_id else None
+
+
+async def add_incident_details(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    description: str | None,
+    media: Sequence[Media] = (),
+) -> None:
+    """The account and the files of an incident whose alert went before them."""
+    if description:
+        incident.description = description
+    for m in media:
+        session.add(
+            Attachment(
+                record_kind=RecordKind.INCIDENT,
+                record_id=incident.id,
+                channel=m.channel,
+                file_id=m.file_id,
+                media_type=m.media_type,
+                size_bytes=m.size_bytes,
+            )
+        )
+    await session.flush()
+
+
 async def incidents_between(
     *, session: AsyncSession, hamlet_id: int, start: datetime, end: datetime
 ) -> list[Incident]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from scheduler.jobs import repeat_alerts
 from storage import access, admin, alerts
-from storage.models import Commune, OutboxMessage
+from storage.models import Commune, Incident, OutboxMessage
 from storage.queries import load_person
 from tests.helpers import Chat, link, make_commune, make_router
 
@@ -121,3 +121,41 @@ async def test_an_urgent_alert_carries_the_reporters_phone_a_map_and_is_recorded
     async with sessions() as session:
         went = await alerts.deliveries(session=session, incident_id=1)
     assert [(r, chat.chat_id) for r, chat in went] == [(1, "officer")]
+
+
+async def test_an_urgent_report_alerts_in_three_taps_and_takes_the_details_after(sessions, clock):
+    await make_commune(sessions)
+    member = Chat(make_router(sessions, clock), "member")
+    await member.command("start")
+    await member.tap("Báo khẩn")  # 1
+    await member.tap("Cháy, nổ")  # 2
+    await member.tap("Tại Thôn")  # 3: the alert goes now
+    assert "Đã gửi báo cáo KHẨN số 1" in member.text and "gọi 114, 113" in member.text
+    alert = (await _texts_to(sessions, "officer"))[-1]
+    assert "VỤ VIỆC KHẨN số 1" in alert and "Cháy, nổ" in alert
+    await member.say("Cháy kho rơm nhà ông Bảy, lửa lan sang nhà bên")
+    await member.photo()
+    await member.tap("Xong")
+    assert "Đã bổ sung vào VV-1" in member.text
+    more = (await _texts_to(sessions, "officer"))[-1]
+    assert "Bổ sung cho vụ việc khẩn VV-1 (1 ảnh" in more and "lửa lan sang" in more
+    async with sessions() as session:
+        incident = await session.get(Incident, 1)
+    assert incident is not None and incident.severity == "urgent"
+    assert incident.description == "Cháy kho rơm nhà ông Bảy, lửa lan sang nhà bên"
+
+    # Going back to change the kind updates the same case; cancelling says the alert is out.
+    await member.tap("Báo khẩn")
+    await member.tap("Đánh nhau")
+    await member.tap("Tại Thôn")
+    await member.tap("Quay lại")
+    await member.tap("Quay lại")
+    await member.tap("Trộm cắp")
+    await member.tap("Tại Thôn")
+    assert "Đã cập nhật VV-2" in member.text
+    await member.tap("Hủy")
+    assert "Cảnh báo VV-2 đã gửi đi" in member.text
+    async with sessions() as session:
+        second = await session.get(Incident, 2)
+        third = await session.get(Incident, 3)
+    assert second is not None and second.category == "theft" and third is None

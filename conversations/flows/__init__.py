@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from conversations.flow import Flow
-from conversations.flows import activity, incident, language, officer, tip, weekly
+from conversations.flows import activity, incident, language, officer, tip, urgent, weekly
 
 
 def all_flows() -> dict[str, Flow]:
     flows = [
         incident.FLOW,
+        urgent.FLOW,
         activity.FLOW,
         weekly.QUIET,
         weekly.FULL,

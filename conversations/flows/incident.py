@@ -29,7 +29,7 @@ from storage.reports import add_incident
 log = logging.getLogger(__name__)
 
 
-def _where_options(ctx: Ctx, data: Data) -> list[Option]:
+def where_options(ctx: Ctx, data: Data) -> list[Option]:
     hamlet = ctx.person.hamlet
     options = (
         [Option("hamlet", ctx.t("place.in_hamlet", hamlet=hamlet.display_name))] if hamlet else []
@@ -130,7 +130,7 @@ FLOW = Flow(
             "where",
             Kind.LOCATION,
             "incident.ask_where",
-            options=_where_options,
+            options=where_options,
             validate=need_location,
             summary_label="field.where",
         ),
