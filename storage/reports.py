@@ -57,17 +57,23 @@ async def _record(
             created_at=getattr(record, "received_at", None) or utcnow(),
         )
     )
-    for m in media:
-        session.add(
-            Attachment(
-                record_kind=kind,
-                record_id=record.id,
-                channel=m.channel,
-                file_id=m.file_id,
-                media_type=m.media_type,
-                size_bytes=m.size_bytes,
-            )
+    _attach(session, kind, record.id, media)
+
+
+def _attach(
+    session: AsyncSession, kind: RecordKind, record_id: int, media: Sequence[Media]
+) -> None:
+    session.add_all(
+        Attachment(
+            record_kind=kind,
+            record_id=record_id,
+            channel=m.channel,
+            file_id=m.file_id,
+            media_type=m.media_type,
+            size_bytes=m.size_bytes,
         )
+        for m in media
+    )
 
 
 async def add_incident(
@@ -175,17 +181,7 @@ async def add_incident_details(
     """The account and the files of an incident whose alert went before them."""
     if description:
         incident.description = description
-    for m in media:
-        session.add(
-            Attachment(
-                record_kind=RecordKind.INCIDENT,
-                record_id=incident.id,
-                channel=m.channel,
-                file_id=m.file_id,
-                media_type=m.media_type,
-                size_bytes=m.size_bytes,
-            )
-        )
+    _attach(session, RecordKind.INCIDENT, incident.id, media)
     await session.flush()
 
 
@@ -296,16 +292,6 @@ async def add_tip_message(
 ) -> TipMessage:
     message = TipMessage(tip_id=tip.id, body=body, from_tipster=from_tipster, officer_id=officer_id)
     session.add(message)
-    for m in media:
-        session.add(
-            Attachment(
-                record_kind=RecordKind.TIP,
-                record_id=tip.id,
-                channel=m.channel,
-                file_id=m.file_id,
-                media_type=m.media_type,
-                size_bytes=m.size_bytes,
-            )
-        )
+    _attach(session, RecordKind.TIP, tip.id, media)
     await session.flush()
     return message
