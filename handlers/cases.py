@@ -159,6 +159,8 @@ class CaseActions:
         )
         if not total:
             return Reply(ctx.t("case.queue_empty"))
+        if not rows:  # a page past the end (the queue shrank, or the data was made up)
+            return await self.queue(ctx, (total - 1) // PAGE)
         buttons = []
         for row in rows:
             label = ctx.t(f"category.{row.category}") if row.category else ctx.t("digest.tip")
@@ -166,12 +168,14 @@ class CaseActions:
             age = ctx.t("digest.age", days=row.age_days(ctx.now))
             data = CaseAction(Verb.VIEW, KIND_LETTER[RecordKind(row.kind)], row.id).encode()
             buttons.append([Button(f"{mark}{row.code} · {label.split(',')[0]} · {age}", data)])
-        nav = []
-        if page > 0:
-            nav.append(Button(ctx.t("case.newer"), _screen(Screen.CASES, str(page - 1))))
-        if (page + 1) * PAGE < total:
-            nav.append(Button(ctx.t("case.older"), _screen(Screen.CASES, str(page + 1))))
         pages = (total + PAGE - 1) // PAGE
+        nav = []
+        if pages > 1:
+            # Both, on every page (going round at the ends), so that on a numbered menu
+            # "newer" and "older" keep their numbers from page to page.
+            newer, older = (page - 1) % pages, (page + 1) % pages
+            nav.append(Button(ctx.t("case.newer"), _screen(Screen.CASES, str(newer))))
+            nav.append(Button(ctx.t("case.older"), _screen(Screen.CASES, str(older))))
         return Reply(
             ctx.t("case.queue", total=total, page=page + 1, pages=pages),
             [*buttons, *([nav] if nav else [])],

@@ -329,3 +329,23 @@ async def test_closing_offers_the_usual_outcomes_and_still_takes_any_typed(sessi
     async with sessions() as session:
         outcomes = [(await session.get(Incident, i)).outcome for i in (1, 2)]
     assert outcomes == ["Hòa giải thành", "Hòa giải thành"]
+
+
+async def test_case_pages_go_round_and_keep_newer_and_older_in_place(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    for _ in range(7):
+        clock.advance(minutes=1)
+        await _report(router, "member", "Trộm cắp")
+    officer = Chat(router, "officer")
+    await officer.command("cases")
+    assert "trang 1/2" in officer.text
+    first = [b.label for b in officer.last[0].flat_buttons()]
+    assert first[5:] == ["◀ Mới hơn", "Cũ hơn ▶"] and first[0].startswith("VV-7")
+    await officer.tap("Cũ hơn")
+    assert "trang 2/2" in officer.text
+    assert [b.label for b in officer.last[0].flat_buttons()][2:] == ["◀ Mới hơn", "Cũ hơn ▶"]
+    await officer.tap("Cũ hơn")  # round to the newest again
+    assert "trang 1/2" in officer.text
+    await officer.send(callback="a:cases:40")  # past the end: the last page
+    assert "trang 2/2" in officer.text
