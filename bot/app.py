@@ -35,6 +35,8 @@ def engine_config(settings: Settings) -> EngineConfig:
         max_text=settings.max_text_length,
         max_attachments=settings.max_attachments,
         max_media_bytes=settings.max_media_bytes,
+        tips_per_hour=settings.tips_per_hour,
+        tips_per_day=settings.tips_per_day,
         default_language=settings.default_language,
         default_timezone=settings.timezone,
     )

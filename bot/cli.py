@@ -145,6 +145,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# Libraries that log what passes through them (updates, statements, rows) at DEBUG: a tip's
+# text and its sender's account would meet in one log line. They log warnings only.
+QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "apscheduler",
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "alembic",
+    "matplotlib",
+    "tornado",
+    "uvicorn.access",
+)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -155,11 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "apscheduler", "aiosqlite", "alembic", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     from bot import admin_commands  # imported late: settings errors should not need the ORM
 
     handler: Command = {

@@ -440,6 +440,12 @@ class Engine:
             target = step.append_text_to or ""
             previous = data.get(target)
             text = f"{previous if isinstance(previous, str) else ''}\n{(event.text or '').strip()}"
+            if len(text.strip()) > ctx.config.max_text:  # typed on and on at a media step
+                limit = ctx.config.max_text
+                return [
+                    Reply(ctx.t("hint.too_long", length=len(text.strip()), limit=limit)),
+                    self.prompt(ctx, conv),
+                ]
             write(conv, {**stored, target: dump(text.strip())}, state)
             return [Reply(ctx.t("media.text_added")), self.prompt(ctx, conv)]
         items = list(data.get(step.key) or ())

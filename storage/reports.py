@@ -245,6 +245,14 @@ async def save_weekly_report(
     return report, False
 
 
+TIP_PLACE_DECIMALS = 3  # about 100 m: where it happened, not the tipster's doorstep
+
+
+def coarse(degrees: float | None) -> float | None:
+    """A tipster's shared position, coarsened before it is stored."""
+    return None if degrees is None else round(degrees, TIP_PLACE_DECIMALS)
+
+
 async def add_tip(
     session: AsyncSession,
     *,
@@ -272,8 +280,8 @@ async def add_tip(
         reporter_key=reporter_key,
         description=description,
         place_text=place_text,
-        latitude=latitude,
-        longitude=longitude,
+        latitude=coarse(latitude),
+        longitude=coarse(longitude),
         contact=contact,
         received_at=received_at,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import OPEN_STATUSES
-from storage.models import Commune, Tip
+from storage.models import Commune, Tip, TipMessage
 
 
 async def communes(*, session: AsyncSession) -> list[Commune]:
@@ -29,6 +31,26 @@ async def open_tips_of(*, session: AsyncSession, reporter_key: str, limit: int =
             )
         ).all()
     )
+
+
+async def sent_since(*, session: AsyncSession, reporter_key: str, since: datetime) -> int:
+    """Tips and additions to tips this sender sent since a time."""
+    tips = await session.scalar(
+        select(func.count())
+        .select_from(Tip)
+        .where(Tip.reporter_key == reporter_key, Tip.received_at >= since)
+    )
+    more = await session.scalar(
+        select(func.count())
+        .select_from(TipMessage)
+        .join(Tip, Tip.id == TipMessage.tip_id)
+        .where(
+            Tip.reporter_key == reporter_key,
+            TipMessage.from_tipster.is_(True),
+            TipMessage.created_at >= since,
+        )
+    )
+    return int(tips or 0) + int(more or 0)
 
 
 async def by_id(*, session: AsyncSession, tip_id: int) -> Tip | None:

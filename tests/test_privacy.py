@@ -108,3 +108,69 @@ async def test_tip_videos_and_documents_are_not_shown_to_officers(sessions, cloc
     shown = [file_id for r in officer.last for _, file_id in r.media]
     assert shown == ["ph-3"]
     assert "2 tệp (video, tài liệu) không hiển thị" in officer.text
+
+
+async def test_a_sender_is_limited_to_five_tips_an_hour_and_told_when_to_send_again(
+    sessions, clock
+):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    for _ in range(5):
+        await _tip(router, "busy")
+        clock.advance(minutes=5)
+    tipster = Chat(router, "busy")
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    assert "đã gửi 5 tin báo" in tipster.text and "Xin gửi tiếp sau" in tipster.text
+    assert "gọi 113" in tipster.text
+    clock.advance(minutes=40)  # an hour after the first
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    assert "đã gửi 5 tin báo" not in tipster.text
+    await _tip(router, "someone-else")  # others are not held up
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Tip)) == 6
+
+
+async def test_a_tipsters_place_is_coarsened_and_a_voice_note_is_warned_of(sessions, clock):
+    await make_commune(sessions)
+    tipster = Chat(make_router(sessions, clock), "tipster")
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    await tipster.send(media=MediaIn("voice", "voice-1", 20_000))
+    await tipster.send(location=(10.9512345, 106.8245678))
+    await tipster.tap("Không có ảnh")
+    await tipster.tap("Giữ bí mật")
+    assert "giọng nói có thể giúp nhận ra" in tipster.text  # before it is sent
+    await tipster.tap("Gửi")
+    async with sessions() as session:
+        tip = await session.scalar(select(Tip))
+    assert (tip.latitude, tip.longitude) == (10.951, 106.825)
+
+
+async def test_text_typed_on_and_on_at_a_media_step_is_capped(sessions, clock):
+    await make_commune(sessions)
+    chat = Chat(make_router(sessions, clock, max_text=500), "member")
+    await chat.command("start")
+    for step in ("Báo vụ việc", "Trộm cắp", "Vừa xong", "Tại Thôn"):
+        await chat.tap(step)
+    await chat.say("Mất xe máy")
+    for _ in range(3):
+        await chat.say("Thêm chi tiết " * 20)
+    assert "quá giới hạn 500" in chat.text
+    async with sessions() as session:
+        from storage.models import Conversation
+
+        conv = await session.scalar(select(Conversation).where(Conversation.chat_id == "member"))
+    assert len(conv.data["description"]) <= 500
+
+
+def test_debug_logs_never_hold_library_traffic(caplog):
+    import logging
+
+    from bot.cli import QUIET_LOGGERS, configure_logging
+
+    configure_logging("DEBUG")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(f"{name}.anything").debug("update text: Có người lạ")
+    assert "Có người lạ" not in caplog.text

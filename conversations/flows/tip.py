@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from conversations.answers import Voice
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
@@ -23,7 +25,26 @@ from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
 
 
+async def too_many(ctx: Ctx) -> str | None:
+    """A refusal when the sender has sent as many tips and additions as allowed, saying when
+    they can send again."""
+    for window, limit in (
+        (timedelta(hours=1), ctx.config.tips_per_hour),
+        (timedelta(days=1), ctx.config.tips_per_day),
+    ):
+        sent = await tips.sent_since(
+            session=ctx.session, reporter_key=ctx.identity.pseudonym, since=ctx.now - window
+        )
+        if sent >= limit:
+            again = ctx.local(ctx.now + window).strftime("%H:%M %d/%m")
+            return ctx.t("tip.too_many", count=limit, again=again)
+    return None
+
+
 async def _load(ctx: Ctx, data: Data) -> str | None:
+    refusal = await too_many(ctx)
+    if refusal:
+        return refusal
     if ctx.person.commune_id is not None:
         data["commune_id"] = ctx.person.commune_id
         return None
@@ -47,12 +68,22 @@ def _summary(ctx: Ctx, data: Data) -> str:
         if data.get("contact") == "leave"
         else ctx.t("tip.anonymous")
     )
-    return lines(
+    summary = lines(
         (ctx.t("field.what"), text_of(ctx, data.get("description"))),
         (ctx.t("field.where"), show_place(ctx, data.get("where"))),
         (ctx.t("field.media"), show_media(ctx, data.get("media"))),
         (ctx.t("field.identity"), contact),
     )
+    return summary + _voice_warning(ctx, data.get("description"), data.get("media"))
+
+
+def _voice_warning(ctx: Ctx, note: object, media: object) -> str:
+    """Said before a tip with a voice note is sent: the voice itself goes to the officers."""
+    items = media if isinstance(media, tuple) else ()
+    voiced = isinstance(note, Voice) or any(
+        getattr(m, "media_type", "") in ("voice", "audio") for m in items
+    )
+    return "\n\n" + ctx.t("tip.voice_warning") if voiced else ""
 
 
 async def _notify_officers(ctx: Ctx, tip: Tip, key: str, body: str | None) -> None:
@@ -145,6 +176,9 @@ FLOW = Flow(
 
 
 async def _load_mine(ctx: Ctx, data: Data) -> str | None:
+    refusal = await too_many(ctx)
+    if refusal:
+        return refusal
     if "tip_id" in data:  # opened from another chat with its secret code
         data["tips"] = [[data["code"], ""]]
         return None
@@ -183,11 +217,12 @@ async def _submit_more(ctx: Ctx, data: Data) -> str:
 
 
 def _more_summary(ctx: Ctx, data: Data) -> str:
-    return lines(
+    summary = lines(
         (ctx.t("field.code"), data["code"]),
         (ctx.t("field.what"), text_of(ctx, data.get("body"))),
         (ctx.t("field.media"), show_media(ctx, data.get("media"))),
     )
+    return summary + _voice_warning(ctx, data.get("body"), data.get("media"))
 
 
 def _code_values(ctx: Ctx, data: Data) -> dict[str, Any]:
