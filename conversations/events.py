@@ -50,6 +50,9 @@ class Reply:
     photo: bytes | None = None  # an image sent before the text (a chart)
     document: tuple[str, bytes] | None = None  # (file name, content), sent after the text
     media: list[tuple[str, str]] = field(default_factory=list)  # (type, platform file id)
+    # Personal data, a tip, an export or a refusal: asked for in a group, it goes to the
+    # asker's private chat instead, never to every member.
+    private_only: bool = False
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

@@ -75,20 +75,20 @@ class CaseActions:
         if isinstance(action, CaseAction) and action.verb == Verb.REPLY:
             return await self._tipster_reply(ctx, conv, action)
         if not is_officer(ctx):
-            return [Reply(ctx.t("alert.not_yours"))]
+            return [Reply(ctx.t("alert.not_yours"), private_only=True)]
         if isinstance(action, OfficerScreen):
             return await self.open_screen(ctx, action)
         if not isinstance(action, CaseAction):
             return [Reply(ctx.t("stale.button"))]
         record = await case_record(ctx, action.kind, action.case_id)
         if record is None:
-            return [Reply(ctx.t("alert.not_yours"))]
+            return [Reply(ctx.t("alert.not_yours"), private_only=True)]
         return await self.verbs[action.verb](ctx, conv, record, action)
 
     async def open_screen(self, ctx: Ctx, action: OfficerScreen) -> list[Reply]:
         """An officer screen, from a button or a command; refused to anyone else."""
         if not is_officer(ctx):
-            return [Reply(ctx.t("alert.not_yours"))]
+            return [Reply(ctx.t("alert.not_yours"), private_only=True)]
         return [await self._screen(ctx, action)]
 
     async def _screen(self, ctx: Ctx, action: OfficerScreen) -> Reply:
@@ -210,6 +210,7 @@ class CaseActions:
                 _case_buttons(ctx, record),
                 numbered=True,
                 media=same_channel[:10],
+                private_only=isinstance(record, Tip),
             )
         ]
 
@@ -238,7 +239,7 @@ class CaseActions:
                 now=ctx.now,
             )
         if done is None:
-            return [Reply(ctx.t("alert.not_yours"))]
+            return [Reply(ctx.t("alert.not_yours"), private_only=True)]
         code = cases.case_code(record)
         name = done.assignee.full_name or ""
         replies = [Reply(ctx.t("case.assigned", code=code, officer=name))]
@@ -302,6 +303,7 @@ class CaseActions:
             ctx.t("export.ready", period=period.label),
             [[Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))]],
             document=(name, content),
+            private_only=True,
         )
 
     async def _tipster_reply(self, ctx: Ctx, conv: Conversation, action: CaseAction) -> list[Reply]:

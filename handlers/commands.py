@@ -78,7 +78,8 @@ async def handle_command(
 
         lines = await stored_about(ctx.session, ctx.person.id, with_tips=True)
         body = "\n".join(f"• {ctx.t('data.' + k.replace(' ', '_'))}: {v}" for k, v in lines)
-        return [Reply(ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention"))]
+        text = ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention")
+        return [Reply(text, private_only=True)]
     engine.pause(conv)
     return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]
 

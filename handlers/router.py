@@ -69,7 +69,7 @@ class Router:
                     replies, queued = await self._handle(session, event)
                 if queued and self.on_queued:
                     self.on_queued()
-                return [r if r.chat_id else replace(r, chat_id=event.chat_id) for r in replies]
+                return [_addressed(r, event) for r in replies]
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
                 log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
@@ -153,6 +153,16 @@ class Router:
         ):
             return await open_by_code(ctx, conv, self.engine, event.text)
         return await self.engine.handle(ctx, conv, event)
+
+
+def _addressed(reply: Reply, event: Incoming) -> Reply:
+    """Where a reply goes: its own chat if it names one; the asker's private chat for what is
+    private, when asked in a group (a platform's private chat id is the user's id); else here."""
+    if reply.chat_id:
+        return reply
+    if reply.private_only and not event.private:
+        return replace(reply, chat_id=event.user_id)
+    return replace(reply, chat_id=event.chat_id)
 
 
 def _normalised(event: Incoming) -> Incoming:

@@ -418,3 +418,19 @@ async def test_shared_senders_are_never_bound_and_commands_for_other_bots_are_le
     await bot.send(tg.text(OFFICER, "/cases@binhyen_bot", cid=DUTY), DUTY)
     answers = bot.api.sent(DUTY)[before:]
     assert len(answers) == 1 and "Không có vụ việc" in answers[0]["text"]
+
+
+async def test_in_a_group_refusals_exports_and_tips_go_to_the_askers_private_chat(bot, sessions):
+    c = await make_commune(sessions, prefix="x-")
+    async with sessions() as session, session.begin():
+        session.add(DutyChat(commune_id=c.id, channel="telegram", chat_id=str(DUTY)))
+    await _invite_and_start(bot, c.head, HEAD)
+    await _invite_and_start(bot, c.officer, OFFICER)
+    group_before = len(bot.api.sent(DUTY))
+    await bot.send(tg.press(HEAD, "a:ack:i:1", cid=DUTY), HEAD)  # not an officer
+    assert "không có quyền" in bot.text
+    await bot.send(tg.text(OFFICER, "/export thang", cid=DUTY), OFFICER)
+    assert bot.api.uploads(OFFICER, "sendDocument")  # the workbook, privately
+    await bot.send(tg.text(HEAD, "/dulieu", cid=DUTY), HEAD)
+    assert "Dữ liệu hệ thống lưu" in bot.text
+    assert len(bot.api.sent(DUTY)) == group_before  # the group saw none of it
