@@ -175,7 +175,6 @@ class CaseActions:
         return Reply(
             ctx.t("case.queue", total=total, page=page + 1, pages=pages),
             [*buttons, *([nav] if nav else [])],
-            numbered=True,
         )
 
     async def view(self, ctx: Ctx, record: Incident | Tip) -> list[Reply]:
@@ -204,7 +203,6 @@ class CaseActions:
             Reply(
                 "\n".join(lines),
                 _case_buttons(ctx, record),
-                numbered=True,
                 media=same_channel[:10],
             )
         ]
@@ -221,7 +219,6 @@ class CaseActions:
                         [case_button(p.full_name or str(p.id), Verb.ASSIGN, record, str(p.id))]
                         for p in officers
                     ],
-                    numbered=True,
                 )
             ]
         done = None

@@ -28,7 +28,7 @@ from locales import t
 from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, seen_before
+from storage.queries import chat_for, find_conversation, seen_before
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -148,13 +148,23 @@ def _normalised(event: Incoming) -> Incoming:
 
 
 def last_menu(replies: list[Reply], previous: list[list[str]]) -> list[list[str]]:
-    """The numbered choices of the last reply that has any: what a typed number answers."""
+    """The numbered choices of the last reply with buttons: what a typed number answers."""
     for reply in reversed(replies):
         if reply.buttons:
-            if not reply.numbered:
-                return []
-            return [[b.label, b.data] for b in reply.flat_buttons() if not b.nav]
+            return [[b.label, b.data] for b in reply.choices()]
     return previous if not replies else []
+
+
+async def remember_menu(
+    sessions: async_sessionmaker[AsyncSession], channel: str, chat_id: str, reply: Reply
+) -> None:
+    """After the outbox delivered reply to a chat without buttons: its numbers answer it."""
+    if not reply.buttons:
+        return
+    async with sessions() as session, session.begin():
+        conv = await find_conversation(session=session, channel=channel, chat_id=chat_id)
+        if conv is not None:
+            conv.menu = last_menu([reply], conv.menu)
 
 
 def _numbered_answer(conv: Conversation, event: Incoming) -> Incoming:

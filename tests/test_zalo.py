@@ -235,6 +235,7 @@ async def test_an_officer_acknowledges_an_alert_on_zalo_by_number(zalo, sessions
     await dispatcher.run_once()
     alert = api.sent("officer-zalo")[-1]
     assert "VỤ VIỆC KHẨN" in alert and "1. ✋ Tiếp nhận" in alert
+    assert alert.endswith("Trả lời bằng số 1.")  # one choice: no range "1–1"
     await officer.say("1")
     assert "đã được Trần Quốc Tuấn tiếp nhận" in officer.text
 
@@ -276,3 +277,19 @@ async def test_tip_activity_voice_and_language_on_zalo(zalo, sessions):
     assert (activity.kind, activity.shifts, activity.people_count) == ("patrol", 6, 4)
     assert voice.file_id == "https://voice.zdn.vn/v1.aac" and voice.record_kind == "activity"
     assert tip.place_text == "Behind the market" and "resident-z" not in tip.reporter_key
+
+
+async def test_an_officer_on_zalo_reaches_every_period_and_format_by_number(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    officer = ZaloChat(api, transport, "officer-z")
+    await officer.say(await _invite(sessions, c.officer))
+    await officer.say("/thongke")
+    assert "1. Tháng này\n2. Quý này\n3. Năm nay" in officer.text
+    assert "Trả lời bằng số 1–3." in officer.text
+    await officer.choose("Năm nay")
+    assert "BÁO CÁO NĂM" in officer.text
+    await officer.say("/xuat")
+    assert "Zalo chưa nhận được tệp" in officer.text and "1. Xuất dạng CSV" in officer.text
+    await officer.choose("Xuất dạng CSV")
+    assert "1. Xuất dạng Excel" in officer.text
