@@ -6,6 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+# Channels that show buttons; every other one (Zalo, the console) gets numbered text.
+BUTTON_CHANNELS = frozenset({"telegram"})
+
+
+def has_buttons(channel: str) -> bool:
+    return channel in BUTTON_CHANNELS
+
 
 @dataclass(frozen=True)
 class MediaIn:

@@ -20,11 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from conversations.callbacks import CaseAction, OfficerScreen, decode
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
-from conversations.events import Incoming, Reply
+from conversations.events import Incoming, Reply, has_buttons
 from handlers.cases import CaseActions
 from handlers.commands import handle_command
 from handlers.onboarding import looks_like_invite, redeem
-from locales import t
+from locales import t, wording
 from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
@@ -77,11 +77,9 @@ class Router:
                 break
             except Exception:
                 log.exception("unexpected error on a %s update", event.channel)
-                return [
-                    Reply(
-                        t(self.config.default_language, "error.unexpected"), chat_id=event.chat_id
-                    )
-                ]
+                lang = self.config.default_language
+                key = wording(lang, "error.unexpected", buttons=has_buttons(event.channel))
+                return [Reply(t(lang, key), chat_id=event.chat_id)]
         return [Reply(t(self.config.default_language, "error.busy"), chat_id=event.chat_id)]
 
     async def _handle(self, session: AsyncSession, event: Incoming) -> tuple[list[Reply], int]:

@@ -86,6 +86,7 @@ async def test_a_hamlet_head_redeems_a_code_reports_a_quiet_week_and_an_incident
     assert "Đã gửi báo cáo tuần" in head.text
     await head.choose("Báo vụ việc")
     await head.say("trom cap")
+    assert "Xảy ra lúc nào? Gõ số thứ tự" in head.text and "Bấm nút" not in head.text
     await head.choose("Vừa xong")
     assert "Zalo chưa gửi được vị trí" in head.text and "Gửi vị trí" not in head.text
     await head.say("Đầu hẻm 3, gần chợ")
