@@ -109,6 +109,10 @@ class Router:
         event = _numbered_answer(conv, event)
         ctx.event = event
         replies = await self._route(ctx, conv)
+        if event.private and not any(r.buttons for r in replies):
+            # An answer that leaves nothing to choose (/dulieu, /lich, a refusal) is followed by
+            # what the chat stands at, the menu or the open question: never a dead end.
+            replies.append(self.engine.prompt(ctx, conv))
         if first_contact and event.private and not event.command:
             # Someone who never pressed Start (or who is on Zalo): say what this is first.
             replies.insert(0, Reply(ctx.t("start.welcome_resident")))

@@ -286,11 +286,30 @@ async def test_an_officer_on_zalo_reaches_every_period_and_format_by_number(zalo
     officer = ZaloChat(api, transport, "officer-z")
     await officer.say(await _invite(sessions, c.officer))
     await officer.say("/thongke")
-    assert "1. Tháng này\n2. Quý này\n3. Năm nay" in officer.text
-    assert "Trả lời bằng số 1–3." in officer.text
+    assert "1. Tháng này\n2. Quý này\n3. Năm nay\n4. ☰ Menu chính" in officer.text
+    assert "Trả lời bằng số 1–4." in officer.text
     await officer.choose("Năm nay")
     assert "BÁO CÁO NĂM" in officer.text
-    await officer.say("/xuat")
+    await officer.choose("Menu chính")
+    await officer.choose("Xuất báo cáo")
     assert "Zalo chưa nhận được tệp" in officer.text and "1. Xuất dạng CSV" in officer.text
     await officer.choose("Xuất dạng CSV")
     assert "1. Xuất dạng Excel" in officer.text
+
+
+async def test_answers_that_end_an_exchange_on_zalo_are_followed_by_the_menu(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    officer = ZaloChat(api, transport, "officer-z")
+    await officer.say(await _invite(sessions, c.officer))
+    for command, said in (
+        ("/dulieu", "Dữ liệu hệ thống lưu"),
+        ("/lich", "Chỉ quản trị"),
+        ("/tieuchi", "TIÊU CHÍ AN TOÀN"),
+        ("/vuviec", "Không có vụ việc hay tin báo nào đang mở"),
+    ):
+        await officer.say(command)
+        assert said in officer.text, command
+        assert "1. 📂 Vụ việc, tin báo đang mở" in officer.last[-1], command
+    await officer.say("1")  # the number answers the menu that followed
+    assert "Không có vụ việc hay tin báo nào đang mở" in officer.text
