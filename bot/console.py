@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ class Console:
         self.router = router
         self.secret = secret
         self.language = language
+        # Update keys are de-duplicated in the database: a run of its own keeps a restarted
+        # console's answers from being taken for repeats of the last run's.
+        self._run = secrets.token_hex(6)
         self._updates = itertools.count(1)
 
     async def _read(self, prompt: str) -> str | None:
@@ -143,7 +147,7 @@ class Console:
             "channel": Channel.CONSOLE,
             "chat_id": identity.chat_id,
             "user_id": identity.external_id,
-            "update_key": f"{identity.external_id}:{next(self._updates)}",
+            "update_key": f"{identity.external_id}:{self._run}:{next(self._updates)}",
         }
         word, _, rest = line.strip().partition(" ")
         if word in ("!photo", "!video", "!voice"):
