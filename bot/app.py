@@ -123,7 +123,9 @@ async def run_bot(
             )
         if settings.zalo_bot_token:
             zalo = await start_zalo(settings, services, tasks)
-        services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender()
+        services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender(
+            services.sessions, settings.default_language
+        )
         services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
         outbox = asyncio.create_task(services.dispatcher.run_forever())
         tasks.append(outbox)
@@ -144,6 +146,7 @@ async def run_bot(
                 services.router,
                 settings.resolved_secret_key(),
                 settings.data_dir / "console",
+                settings.default_language,
             )
             return await chat.run(person_id)
         await asyncio.Event().wait()  # serve until interrupted

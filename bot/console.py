@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.rendering import numbered_text
-from conversations.events import Incoming, MediaIn, Reply
-from handlers.router import Router
+from conversations.events import Button, Incoming, MediaIn, Reply
+from handlers.router import Router, remember_menu
 from storage import admin, queries
 from storage.enums import Channel, Role
 from storage.models import Identity, Person
@@ -25,9 +26,14 @@ HELP = """Console chat. Type answers as in a chat; numbers choose from menus.
 
 
 class ConsoleSender:
-    """Outbox messages to console chats are printed, so alerts are visible locally."""
+    """Outbox messages to console chats are printed, so alerts are visible locally, numbered
+    as replies are, and the numbers remembered for the chat as on Zalo."""
 
-    def __init__(self, out: Any = None) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], language: str = "vi", out: Any = None
+    ) -> None:
+        self.sessions = sessions
+        self.language = language
         self.out = out or sys.stdout
 
     async def send(
@@ -37,10 +43,11 @@ class ConsoleSender:
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
     ) -> None:
-        labels = " · ".join(b["label"] for row in buttons for b in row)
-        extra = f"\n   [{labels}]" if labels else ""
+        reply = Reply(text, [[Button(b["label"], b["data"]) for b in row] for row in buttons])
         image = f"\n   [{media[0]}: {media[1]}]" if media else ""
-        print(f"\n📨 (message for {chat_id}){image}\n{text}{extra}\n", file=self.out)
+        body = numbered_text(reply, self.language).replace("\n", "\n   ")
+        print(f"\n📨 (message for {chat_id}){image}\n   {body}\n", file=self.out)
+        await remember_menu(self.sessions, Channel.CONSOLE, chat_id, reply)
 
 
 async def _people(session: AsyncSession) -> list[Person]:
@@ -92,11 +99,16 @@ class Console:
         router: Router,
         secret: bytes,
         files: Path,
+        language: str = "vi",
     ) -> None:
         self.files = files  # where charts and exports sent to the console are written
         self.sessions = sessions
         self.router = router
         self.secret = secret
+        self.language = language
+        # Update keys are de-duplicated in the database: a run of its own keeps a restarted
+        # console's answers from being taken for repeats of the last run's.
+        self._run = secrets.token_hex(6)
         self._updates = itertools.count(1)
 
     async def _read(self, prompt: str) -> str | None:
@@ -135,7 +147,7 @@ class Console:
             "channel": Channel.CONSOLE,
             "chat_id": identity.chat_id,
             "user_id": identity.external_id,
-            "update_key": f"{identity.external_id}:{next(self._updates)}",
+            "update_key": f"{identity.external_id}:{self._run}:{next(self._updates)}",
         }
         word, _, rest = line.strip().partition(" ")
         if word in ("!photo", "!video", "!voice"):
@@ -159,7 +171,7 @@ class Console:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
                 print(f"\n🤖 [{kind}: {path}]")
-            print("\n🤖 " + numbered_text(reply).replace("\n", "\n   "))
+            print("\n🤖 " + numbered_text(reply, self.language).replace("\n", "\n   "))
 
     async def run(self, person_id: str | None = None) -> int:
         print(HELP)

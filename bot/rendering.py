@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from conversations.events import Reply
+from locales import t
 
 
-def numbered_text(reply: Reply, *, answer_hint: str = "Trả lời bằng số") -> str:
-    """The reply's text with its choices as a numbered menu and back/cancel as words."""
+def numbered_text(reply: Reply, lang: str = "vi") -> str:
+    """The reply's text with its choices as a numbered menu and back/cancel as words.
+
+    Numbers follow Reply.choices(), the rule the router and the engine read typed numbers by;
+    quick answers that are numbers themselves are listed without positions. Sharing a location
+    is left to the channel to explain (Zalo cannot; the console has !location)."""
     lines = [reply.text]
-    choices = [b for b in reply.flat_buttons() if not b.nav]
-    words = [b.label for b in reply.flat_buttons() if b.nav]
+    buttons = reply.flat_buttons()
+    choices = reply.choices()
+    values = [b.label for b in buttons if not (b.nav or b.share_location or b in choices)]
+    words = [b.label for b in buttons if b.nav]
     if choices:
-        lines.append("")
-        if reply.numbered:
-            lines += [f"{i}. {b.label}" for i, b in enumerate(choices, 1)]
-        else:
-            lines.append(" · ".join(b.label for b in choices))
+        lines += ["", *(f"{i}. {b.label}" for i, b in enumerate(choices, 1))]
+    elif values:
+        lines += ["", " · ".join(values)]
     if words:
         lines.append("(" + " · ".join(words) + ")")
-    if choices and reply.numbered:
-        lines.append(f"{answer_hint} 1–{len(choices)}.")
+    if len(choices) == 1:
+        lines.append(t(lang, "choices.answer_one"))
+    elif choices:
+        lines.append(t(lang, "choices.answer_range", last=len(choices)))
     return "\n".join(lines)

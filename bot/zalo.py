@@ -17,11 +17,10 @@ from tornado.web import Application, RequestHandler
 from bot.chatlocks import ChatLocks
 from bot.rendering import numbered_text
 from conversations.events import Button, Incoming, MediaIn, Reply
-from handlers.router import Router, last_menu
+from handlers.router import Router, remember_menu
 from locales import t
 from locales.text import split_text
 from scheduler.dispatcher import DeliveryError
-from storage import queries
 from storage.enums import Channel
 
 log = logging.getLogger(__name__)
@@ -101,12 +100,7 @@ def to_event(raw: dict[str, Any]) -> Incoming | None:
 
 def render(reply: Reply, lang: str) -> str:
     """Numbered text; what Zalo cannot carry (sharing a location, a file) is said in words."""
-    shown = Reply(
-        reply.text,
-        [[b for b in row if not b.share_location] for row in reply.buttons],
-        numbered=reply.numbered,
-    )
-    text = numbered_text(shown, answer_hint=t(lang, "zalo.answer_hint"))
+    text = numbered_text(reply, lang)
     if any(b.share_location for b in reply.flat_buttons()):
         text += "\n" + t(lang, "zalo.no_location")
     if reply.document is not None or reply.photo is not None:
@@ -207,7 +201,7 @@ class ZaloSender:
     ) -> None:
         rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
         # Zalo takes images by public URL only: a chart on disk is mentioned, not sent.
-        reply = Reply(text, rows, numbered=True, photo=b"" if media else None)
+        reply = Reply(text, rows, photo=b"" if media else None)
         try:
             await self.client.send_message(chat_id, render(reply, self.language))
         except ZaloError as exc:
@@ -220,10 +214,4 @@ class ZaloSender:
             if exc.code == 400:
                 raise DeliveryError(f"400 {exc.description}", permanent=True) from exc
             raise DeliveryError(str(exc)) from exc
-        if rows:
-            async with self.sessions() as session, session.begin():
-                conv = await queries.find_conversation(
-                    session=session, channel=Channel.ZALO, chat_id=chat_id
-                )
-                if conv is not None:
-                    conv.menu = last_menu([reply], conv.menu)
+        await remember_menu(self.sessions, Channel.ZALO, chat_id, reply)

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.events import Button, Incoming
-from locales import t
+from conversations.events import Button, Incoming, has_buttons
+from locales import t, wording
 from storage.models import Identity, Person
 from storage.outbox import enqueue
 
@@ -48,7 +48,14 @@ class Ctx:
         return ZoneInfo(commune.timezone if commune else self.config.default_timezone)
 
     def t(self, key: str, **values: Any) -> str:
-        return t(self.lang, key, **values)
+        """key in the person's language, worded for the channel of this chat: a message for
+        another chat (ctx.notify) must not use a key that has a "_typed" variant."""
+        return t(self.lang, wording(self.lang, key, buttons=self.shows_buttons), **values)
+
+    @property
+    def shows_buttons(self) -> bool:
+        """Whether this chat shows buttons; without them choices are typed numbers."""
+        return has_buttons(self.event.channel)
 
     @property
     def address(self) -> str:

@@ -178,7 +178,6 @@ class Engine:
             found = match(
                 event.text,
                 shown.flat_buttons(),
-                numbered=shown.numbered,
                 ambiguous=frozenset(t_list(ctx.lang, "match.ambiguous")),
             )
             if isinstance(found, list):

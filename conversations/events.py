@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+# Channels that show buttons; every other one (Zalo, the console) gets numbered text.
+BUTTON_CHANNELS = frozenset({"telegram"})
+
+
+def has_buttons(channel: str) -> bool:
+    return channel in BUTTON_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Incoming:
 class Button:
     label: str
     data: str
-    nav: bool = False  # back / cancel / skip: rendered as words, never numbered
+    nav: bool = False  # back / cancel / skip: said as words and typed as words, never numbered
     keywords: tuple[str, ...] = ()  # other words that choose it, e.g. "binh yen"
     share_location: bool = False  # where the platform can, the button sends the location
 
@@ -45,7 +53,8 @@ class Button:
 class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    numbered: bool = False  # channels without buttons number the non-nav choices
+    # Not read any more: which choices get numbers follows from the buttons (choices()).
+    numbered: bool = False
     chat_id: str | None = None  # None: the chat of the incoming event
     photo: bytes | None = None  # an image sent before the text (a chart)
     document: tuple[str, bytes] | None = None  # (file name, content), sent after the text
@@ -56,3 +65,20 @@ class Reply:
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
+
+    def choices(self) -> list[Button]:
+        """What a channel without buttons numbers, in order (see numbered_choices)."""
+        return numbered_choices(self.flat_buttons())
+
+
+def numbered_choices(buttons: Iterable[Button]) -> list[Button]:
+    """The buttons a typed number chooses, the first being 1: every one but back, cancel and
+    skip (typed as words) and sharing a location (a channel without buttons cannot), unless
+    all of them are numbers themselves (a number step's quick answers). Then a typed number is
+    the answer, never a position: "3" typed where 0, 1, 2, 3, 5 are offered means 3.
+
+    The renderer, the router's numbers and the engine's matching all use this one rule."""
+    found = [b for b in buttons if not b.nav and not b.share_location]
+    if found and all(b.label.strip().isdecimal() for b in found):
+        return []
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conversations.events import Button
+from conversations.events import Button, numbered_choices
 from locales.text import canonical, strip_diacritics
 
 _EMOJI_AND_MARKS = re.compile(r"^[^\w]+|[^\w]+$")
@@ -23,16 +23,20 @@ def _bare(label: str) -> str:
 
 
 def match(
-    text: str, buttons: list[Button], *, numbered: bool, ambiguous: frozenset[str]
+    text: str, buttons: list[Button], *, ambiguous: frozenset[str]
 ) -> Match | list[Button] | None:
-    """The button text names; a list when several fit equally; None when none does."""
+    """The button text names; a list when several fit equally; None when none does.
+
+    A number is a position in the numbered choices, as the text channels show them; where
+    nothing is numbered (quick answers that are numbers) it is read as a label like any word.
+    A signed number ("-1") is never a position nor a label: it is an answer to check."""
     if _SIGNED_NUMBER.match(text):
         return None
     typed = canonical(_bare(text))
     if not typed:
         return None
-    if numbered and typed.isdecimal():
-        choices = [b for b in buttons if not b.nav]
+    choices = numbered_choices(buttons)
+    if choices and typed.isdecimal():
         index = int(typed) - 1
         return Match(choices[index]) if 0 <= index < len(choices) else None
     for b in buttons:

@@ -58,4 +58,4 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
     elif ctx.person.commune is not None:
         where = ctx.t("menu.where", place=ctx.person.commune.display_name)
     text = ctx.t("menu.title", address=first_upper(ctx.address), where=where)
-    return Reply(text, rows, numbered=True)
+    return Reply(text, rows)

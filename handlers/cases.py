@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from conversations.callbacks import (
     CaseAction,
+    MenuPick,
     OfficerScreen,
     Screen,
     Verb,
@@ -178,8 +179,7 @@ class CaseActions:
             nav.append(Button(ctx.t("case.older"), _screen(Screen.CASES, str(older))))
         return Reply(
             ctx.t("case.queue", total=total, page=page + 1, pages=pages),
-            [*buttons, *([nav] if nav else [])],
-            numbered=True,
+            [*buttons, *([nav] if nav else []), *_to_menu(ctx)],
         )
 
     async def view(self, ctx: Ctx, record: Incident | Tip) -> list[Reply]:
@@ -207,8 +207,7 @@ class CaseActions:
         return [
             Reply(
                 "\n".join(lines),
-                _case_buttons(ctx, record),
-                numbered=True,
+                [*_case_buttons(ctx, record), *_to_menu(ctx)],
                 media=same_channel[:10],
                 private_only=isinstance(record, Tip),
             )
@@ -223,10 +222,12 @@ class CaseActions:
                 Reply(
                     ctx.t("case.assign_to"),
                     [
-                        [case_button(p.full_name or str(p.id), Verb.ASSIGN, record, str(p.id))]
-                        for p in officers
+                        *(
+                            [case_button(p.full_name or str(p.id), Verb.ASSIGN, record, str(p.id))]
+                            for p in officers
+                        ),
+                        *_to_menu(ctx),
                     ],
-                    numbered=True,
                 )
             ]
         done = None
@@ -276,7 +277,7 @@ class CaseActions:
                 if k != kind
             ]
         ]
-        return Reply(text, choices, photo=render_chart(data, ctx.lang))
+        return Reply(text, [*choices, *_to_menu(ctx)], photo=render_chart(data, ctx.lang))
 
     async def criteria(self, ctx: Ctx) -> Reply:
         from scheduler.digest import render_criteria
@@ -301,7 +302,10 @@ class CaseActions:
         other = "csv" if fmt != "csv" else "xlsx"
         return Reply(
             ctx.t("export.ready", period=period.label),
-            [[Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))]],
+            [
+                [Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))],
+                *_to_menu(ctx),
+            ],
             document=(name, content),
             private_only=True,
         )
@@ -329,6 +333,11 @@ class CaseActions:
 
 def _screen(screen: Screen, *args: str) -> str:
     return OfficerScreen(screen, args).encode()
+
+
+def _to_menu(ctx: Ctx) -> list[list[Button]]:
+    """A screen's way back to the menu, in a private chat (a duty group has no menu)."""
+    return [[Button(ctx.t("menu.main"), MenuPick("menu").encode())]] if ctx.event.private else []
 
 
 def queue_data(page: int = 0) -> str:

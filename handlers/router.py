@@ -20,16 +20,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from conversations.callbacks import CaseAction, OfficerScreen, decode
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
-from conversations.events import Incoming, Reply
+from conversations.events import Incoming, Reply, has_buttons
 from handlers.cases import CaseActions
 from handlers.commands import handle_command
 from handlers.onboarding import looks_like_invite, redeem
 from handlers.tip_codes import open_by_code
-from locales import t
+from locales import t, wording
 from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, seen_before
+from storage.queries import chat_for, find_conversation, seen_before
 from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
@@ -79,11 +79,9 @@ class Router:
                 break
             except Exception:
                 log.exception("unexpected error on a %s update", event.channel)
-                return [
-                    Reply(
-                        t(self.config.default_language, "error.unexpected"), chat_id=event.chat_id
-                    )
-                ]
+                lang = self.config.default_language
+                key = wording(lang, "error.unexpected", buttons=has_buttons(event.channel))
+                return [Reply(t(lang, key), chat_id=event.chat_id)]
         return [Reply(t(self.config.default_language, "error.busy"), chat_id=event.chat_id)]
 
     async def _handle(self, session: AsyncSession, event: Incoming) -> tuple[list[Reply], int]:
@@ -120,6 +118,10 @@ class Router:
         event = _numbered_answer(conv, event)
         ctx.event = event
         replies = await self._route(ctx, conv)
+        if event.private and not any(r.buttons for r in replies):
+            # An answer that leaves nothing to choose (/dulieu, /lich, a refusal) is followed by
+            # what the chat stands at, the menu or the open question: never a dead end.
+            replies.append(self.engine.prompt(ctx, conv))
         if first_contact and event.private and not event.command:
             # Someone who never pressed Start (or who is on Zalo): say what this is first.
             replies.insert(0, Reply(ctx.t("start.welcome_resident")))
@@ -176,13 +178,23 @@ def _normalised(event: Incoming) -> Incoming:
 
 
 def last_menu(replies: list[Reply], previous: list[list[str]]) -> list[list[str]]:
-    """The numbered choices of the last reply that has any: what a typed number answers."""
+    """The numbered choices of the last reply with buttons: what a typed number answers."""
     for reply in reversed(replies):
         if reply.buttons:
-            if not reply.numbered:
-                return []
-            return [[b.label, b.data] for b in reply.flat_buttons() if not b.nav]
+            return [[b.label, b.data] for b in reply.choices()]
     return previous if not replies else []
+
+
+async def remember_menu(
+    sessions: async_sessionmaker[AsyncSession], channel: str, chat_id: str, reply: Reply
+) -> None:
+    """After the outbox delivered reply to a chat without buttons: its numbers answer it."""
+    if not reply.buttons:
+        return
+    async with sessions() as session, session.begin():
+        conv = await find_conversation(session=session, channel=channel, chat_id=chat_id)
+        if conv is not None:
+            conv.menu = last_menu([reply], conv.menu)
 
 
 def _numbered_answer(conv: Conversation, event: Incoming) -> Incoming:

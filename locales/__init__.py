@@ -65,6 +65,18 @@ def t(lang: str | None, key: str, **values: Any) -> str:
     return str(text).format(**values) if values else str(text)
 
 
+TYPED = "_typed"  # suffix of a key's wording for channels without buttons
+
+
+def wording(lang: str | None, key: str, *, buttons: bool) -> str:
+    """key, or on a channel without buttons its "_typed" variant where the catalogue has one:
+    "gõ số thứ tự" where Telegram reads "bấm nút"."""
+    if buttons:
+        return key
+    typed = key + TYPED
+    return typed if typed in catalogue(lang or FALLBACK) or typed in catalogue(FALLBACK) else key
+
+
 def t_list(lang: str | None, key: str) -> list[str]:
     value = catalogue(lang or FALLBACK).get(key)
     if value is None:

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.alerts import alert_buttons, alert_text
 from conversations.callbacks import MenuPick
-from locales import t
+from conversations.events import has_buttons
+from locales import t, wording
 from scheduler.crontab import last_fire
 from scheduler.digest import DIGEST_KINDS, queue_digest
 from storage import alerts
@@ -120,7 +121,8 @@ async def _remind(
     chats = await hamlet_head_chats(session=session, hamlet_ids=list(by_id))
     for chat in chats:
         lang = chat.language
-        text = t(lang, "remind.text", week=week, hamlet=by_id[chat.hamlet_id].display_name)
+        key = wording(lang, "remind.text", buttons=has_buttons(chat.channel))
+        text = t(lang, key, week=week, hamlet=by_id[chat.hamlet_id].display_name)
         buttons = [
             [{"label": t(lang, "menu.weekly_quiet"), "data": MenuPick("weekly_quiet").encode()}],
             [{"label": t(lang, "menu.weekly"), "data": MenuPick("weekly").encode()}],

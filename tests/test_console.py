@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from bot.console import Console
+from tests.helpers import SECRET, make_commune, make_router
 
 
 def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
@@ -52,3 +56,34 @@ def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
     assert "Đã nhận 1 tệp" in out
     assert "Đã gửi báo cáo vụ việc số" in out
     assert (tmp_path / "data" / "binhyen.db").exists()
+
+
+class ScriptedConsole(Console):
+    """The console with its typed lines given in advance."""
+
+    def __init__(self, *args: Any, lines: list[str]) -> None:
+        super().__init__(*args)
+        self.lines = lines
+
+    async def _read(self, prompt: str) -> str | None:
+        return self.lines.pop(0) if self.lines else None
+
+
+async def test_a_restarted_console_has_its_answers_handled_not_taken_for_repeats(
+    sessions, clock, capsys, tmp_path
+):
+    c = await make_commune(sessions)
+
+    async def run(*lines: str) -> str:
+        """One console process: its own router, the same database."""
+        console = ScriptedConsole(
+            sessions, make_router(sessions, clock), SECRET, tmp_path, lines=[*lines, "!quit"]
+        )
+        await console.run(str(c.head))
+        return capsys.readouterr().out
+
+    first = await run("1", "1")  # a quiet week, sent
+    assert "Đã gửi báo cáo tuần" in first
+    second = await run("2", "trom cap")  # after a restart: an incident, its category
+    assert "Vụ việc thuộc loại nào?" in second and "Xảy ra lúc nào?" in second
+    assert "Tiếp tục báo cáo dở" not in second

@@ -92,6 +92,18 @@ async def test_friday_reminder_reaches_exactly_the_hamlets_missing_a_report(sess
     assert len(await _outbox(sessions, "reminder")) == 2
 
 
+async def test_a_reminder_says_tap_on_telegram_and_type_on_zalo(sessions, tmp_path):
+    await _three_hamlets(sessions)
+    async with sessions() as session, session.begin():
+        zalo = await session.scalar(select(Identity).where(Identity.chat_id == "head-binh-an"))
+        zalo.channel = "zalo"
+    async with sessions() as session, session.begin():
+        await run_due(session, FRIDAY_1600 + timedelta(minutes=1), tmp_path)
+    texts = {r.chat_id: r.text for r in await _outbox(sessions, "reminder")}
+    assert 'bấm "Tuần này bình yên" rồi "Gửi"' in texts["head-an-lac"]
+    assert "(gõ số thứ tự)" in texts["head-binh-an"] and "bấm" not in texts["head-binh-an"]
+
+
 async def test_sunday_escalation_names_the_missing_hamlets_to_the_officers(sessions, tmp_path):
     await _three_hamlets(sessions)
     sunday_1800 = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)

@@ -56,25 +56,31 @@ CHOICES = [
     ],
 )
 def test_choices_by_number_label_and_stripped_label(typed, data):
-    found = match(typed, CHOICES, numbered=True, ambiguous=frozenset())
+    found = match(typed, CHOICES, ambiguous=frozenset())
     assert isinstance(found, Match) and found.button.data == data
 
 
 def test_numbers_do_not_choose_nav_buttons_and_out_of_range_is_no_match():
-    assert match("4", CHOICES, numbered=True, ambiguous=frozenset()) is None
-    assert match("1", CHOICES, numbered=False, ambiguous=frozenset()) is None
+    assert match("4", CHOICES, ambiguous=frozenset()) is None
+
+
+def test_a_number_typed_where_the_quick_answers_are_numbers_is_that_number():
+    quick = [Button(str(n), f"o:shifts:{n}") for n in (0, 1, 2, 3, 5)]
+    three = match("3", [*quick, CHOICES[-1]], ambiguous=frozenset())
+    assert isinstance(three, Match) and three.button.data == "o:shifts:3"  # not the third, "2"
+    assert match("4", quick, ambiguous=frozenset()) is None  # typed, read by the step as 4
 
 
 def test_superscripts_are_no_number_and_full_width_digits_are():
-    assert match("²", CHOICES, numbered=True, ambiguous=frozenset()) is None
-    found = match("３", CHOICES, numbered=True, ambiguous=frozenset())
+    assert match("²", CHOICES, ambiguous=frozenset()) is None
+    found = match("３", CHOICES, ambiguous=frozenset())
     assert isinstance(found, Match) and found.button.data == "o:c:drugs"
 
 
 def test_an_ambiguous_stripped_word_asks_for_confirmation():
-    found = match("chay", CHOICES, numbered=True, ambiguous=frozenset({"chay"}))
+    found = match("chay", CHOICES, ambiguous=frozenset({"chay"}))
     assert isinstance(found, Match) and found.confirm and found.button.data == "o:c:fire"
-    sure = match("cháy", CHOICES, numbered=True, ambiguous=frozenset({"chay"}))
+    sure = match("cháy", CHOICES, ambiguous=frozenset({"chay"}))
     assert isinstance(sure, Match) and not sure.confirm
 
 
@@ -170,8 +176,8 @@ def test_a_signed_number_never_picks_a_button():
     from conversations.matching import match
 
     buttons = [Button(str(n), f"o:n:{n}") for n in (0, 1, 2, 3, 5)]
-    assert match("-1", buttons, numbered=False, ambiguous=frozenset()) is None
-    assert match("1", buttons, numbered=False, ambiguous=frozenset()).button.label == "1"
+    assert match("-1", buttons, ambiguous=frozenset()) is None
+    assert match("1", buttons, ambiguous=frozenset()).button.label == "1"
 
 
 @pytest.mark.parametrize(

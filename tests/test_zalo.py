@@ -86,6 +86,7 @@ async def test_a_hamlet_head_redeems_a_code_reports_a_quiet_week_and_an_incident
     assert "Đã gửi báo cáo tuần" in head.text
     await head.choose("Báo vụ việc")
     await head.say("trom cap")
+    assert "Xảy ra lúc nào? Gõ số thứ tự" in head.text and "Bấm nút" not in head.text
     await head.choose("Vừa xong")
     assert "Zalo chưa gửi được vị trí" in head.text and "Gửi vị trí" not in head.text
     await head.say("Đầu hẻm 3, gần chợ")
@@ -235,6 +236,7 @@ async def test_an_officer_acknowledges_an_alert_on_zalo_by_number(zalo, sessions
     await dispatcher.run_once()
     alert = api.sent("officer-zalo")[-1]
     assert "VỤ VIỆC KHẨN" in alert and "1. ✋ Tiếp nhận" in alert
+    assert alert.endswith("Trả lời bằng số 1.")  # one choice: no range "1–1"
     await officer.say("1")
     assert "đã được Trần Quốc Tuấn tiếp nhận" in officer.text
 
@@ -276,3 +278,38 @@ async def test_tip_activity_voice_and_language_on_zalo(zalo, sessions):
     assert (activity.kind, activity.shifts, activity.people_count) == ("patrol", 6, 4)
     assert voice.file_id == "https://voice.zdn.vn/v1.aac" and voice.record_kind == "activity"
     assert tip.place_text == "Behind the market" and "resident-z" not in tip.reporter_key
+
+
+async def test_an_officer_on_zalo_reaches_every_period_and_format_by_number(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    officer = ZaloChat(api, transport, "officer-z")
+    await officer.say(await _invite(sessions, c.officer))
+    await officer.say("/thongke")
+    assert "1. Tháng này\n2. Quý này\n3. Năm nay\n4. ☰ Menu chính" in officer.text
+    assert "Trả lời bằng số 1–4." in officer.text
+    await officer.choose("Năm nay")
+    assert "BÁO CÁO NĂM" in officer.text
+    await officer.choose("Menu chính")
+    await officer.choose("Xuất báo cáo")
+    assert "Zalo chưa nhận được tệp" in officer.text and "1. Xuất dạng CSV" in officer.text
+    await officer.choose("Xuất dạng CSV")
+    assert "1. Xuất dạng Excel" in officer.text
+
+
+async def test_answers_that_end_an_exchange_on_zalo_are_followed_by_the_menu(zalo, sessions):
+    api, _, transport = zalo
+    c = await make_commune(sessions, prefix="x-")
+    officer = ZaloChat(api, transport, "officer-z")
+    await officer.say(await _invite(sessions, c.officer))
+    for command, said in (
+        ("/dulieu", "Dữ liệu hệ thống lưu"),
+        ("/lich", "Chỉ quản trị"),
+        ("/tieuchi", "TIÊU CHÍ AN TOÀN"),
+        ("/vuviec", "Không có vụ việc hay tin báo nào đang mở"),
+    ):
+        await officer.say(command)
+        assert said in officer.text, command
+        assert "1. 📂 Vụ việc, tin báo đang mở" in officer.last[-1], command
+    await officer.say("1")  # the number answers the menu that followed
+    assert "Không có vụ việc hay tin báo nào đang mở" in officer.text
