@@ -93,24 +93,27 @@ class Engine:
             )
         stored, state = read(conv)
         data = load_all(flow, stored)
+        editable = [
+            [Button(ctx.t(s.summary_label), _option(EDIT, s.key))]
+            for s in flow.steps
+            if s.summary_label and s.key in state.done and s.applies(ctx, data)
+        ]
+        if conv.step == EDIT and not editable:
+            conv.step = SUMMARY  # nothing to change (a quiet week): the summary again
         if conv.step == SUMMARY:
             text = ctx.t("summary.title", flow=ctx.t(flow.title)) + "\n\n" + flow.summary(ctx, data)
+            edit = [[Button(ctx.t("nav.edit"), _option(SUMMARY, "edit"))]] if editable else []
             return Reply(
                 text,
                 [
                     [Button(ctx.t(flow.confirm_label), _option(SUMMARY, "submit"))],
-                    [Button(ctx.t("nav.edit"), _option(SUMMARY, "edit"))],
+                    *edit,
                     _nav(ctx),
                 ],
                 numbered=True,
             )
         if conv.step == EDIT:
-            rows = [
-                [Button(ctx.t(s.summary_label), _option(EDIT, s.key))]
-                for s in flow.steps
-                if s.summary_label and s.key in state.done and s.applies(ctx, data)
-            ]
-            return Reply(ctx.t("summary.edit_which"), [*rows, _nav(ctx)], numbered=True)
+            return Reply(ctx.t("summary.edit_which"), [*editable, _nav(ctx)], numbered=True)
         if conv.step == CONFIRM:
             return Reply(
                 ctx.t(

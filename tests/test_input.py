@@ -122,3 +122,14 @@ async def test_a_quiet_week_after_an_incident_is_confirmed_once_naming_it(sessio
     await head.tap("Sửa lại")
     await head.tap("Có tình hình")
     assert "đã ghi nhận 1 vụ việc" in head.text and "VV-1" in head.text
+
+
+async def test_a_summary_with_nothing_to_change_offers_no_edit(sessions, clock):
+    await make_commune(sessions)
+    head = Chat(make_router(sessions, clock), "head")
+    await head.command("start")
+    await head.tap("bình yên")
+    labels = [b.label for r in head.last for b in r.flat_buttons()]
+    assert "✅ Gửi: tuần này bình yên" in labels and "✏ Sửa" not in labels
+    await head.send(callback="o:__summary:edit")  # an old button: the summary again
+    assert "Tình hình bình yên" in head.text
