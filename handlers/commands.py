@@ -11,8 +11,10 @@ from conversations.events import Incoming, Reply
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
+from locales import t as tr
 from locales.text import first_upper
 from storage import duty
+from storage.cases import admin_chats
 from storage.enums import COMMUNE_ROLES, Role
 from storage.models import Conversation
 
@@ -94,7 +96,7 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
         return Reply(ctx.t("duty.only_officers"))
     if ctx.event.private:
         return Reply(ctx.t("duty.only_groups"))
-    await duty.link(
+    _, previous = await duty.link(
         session=ctx.session,
         commune_id=person.commune_id,
         channel=ctx.event.channel,
@@ -103,4 +105,22 @@ async def link_duty_chat(ctx: Ctx) -> Reply:
         now=ctx.now,
     )
     assert person.commune is not None
+    if previous is not None:
+        # Where urgent alerts go has moved: the old group and the admins hear who moved it.
+        moved = {"officer": person.full_name or "", "commune": person.commune.display_name}
+        await ctx.notify(
+            ctx.event.channel,
+            previous,
+            ctx.t("duty.moved_away", **moved),
+            purpose="notice",
+            commune_id=person.commune_id,
+        )
+        for admin in await admin_chats(session=ctx.session, commune_id=person.commune_id):
+            await ctx.notify(
+                admin.channel,
+                admin.chat_id,
+                tr(admin.language, "duty.moved", **moved),
+                purpose="notice",
+                commune_id=person.commune_id,
+            )
     return Reply(ctx.t("duty.linked", commune=person.commune.display_name))

@@ -17,7 +17,15 @@ from typing import NamedTuple
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import COMMUNE_ROLES, OPEN_STATUSES, HistoryEntry, RecordKind, Severity, Status
+from storage.enums import (
+    COMMUNE_ROLES,
+    OPEN_STATUSES,
+    HistoryEntry,
+    RecordKind,
+    Role,
+    Severity,
+    Status,
+)
 from storage.identity import clean_code
 from storage.models import (
     Attachment,
@@ -157,6 +165,22 @@ async def officer_chats(
         .where(
             Person.commune_id == commune_id,
             Person.role.in_([r.value for r in COMMUNE_ROLES]),
+            Person.active.is_(True),
+            Identity.blocked_at.is_(None),
+        )
+        .order_by(Identity.id)
+    )
+    return [Chat(c, chat, lang) for c, chat, lang in rows.all()]
+
+
+async def admin_chats(*, session: AsyncSession, commune_id: int) -> list[Chat]:
+    """The private chats of a commune's active admins."""
+    rows = await session.execute(
+        select(Identity.channel, Identity.chat_id, Person.language)
+        .join(Person)
+        .where(
+            Person.commune_id == commune_id,
+            Person.role == Role.ADMIN,
             Person.active.is_(True),
             Identity.blocked_at.is_(None),
         )

@@ -445,3 +445,26 @@ async def test_invites_are_single_use_expire_and_guessing_is_limited(sessions, c
     clock.advance(hours=1, minutes=1)
     await guesser.command("start", "ZZZZ-ZZZZ-ZZZZ")
     assert "không đúng" in guesser.text
+
+
+async def test_moving_the_duty_chat_tells_the_old_group_and_the_admins(sessions, clock):
+    from storage import admin
+    from storage.models import Commune, OutboxMessage
+    from tests.helpers import link
+
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        chief = await admin.add_person(
+            session, commune=commune, full_name="Lê Minh Đức", role="admin"
+        )
+        await link(session, chief, "chief")
+    router = make_router(sessions, clock)
+    await Chat(router, "-100old", user_id="officer", private=False).command("trucban")
+    await Chat(router, "-100new", user_id="officer", private=False).command("trucban")
+    async with sessions() as session:
+        sent = dict(
+            (await session.execute(select(OutboxMessage.chat_id, OutboxMessage.text))).all()
+        )
+    assert "không gửi vào nhóm này nữa" in sent["-100old"]
+    assert "Trần Quốc Tuấn vừa chuyển nhóm trực" in sent["chief"]

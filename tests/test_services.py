@@ -88,7 +88,7 @@ async def test_linking_a_duty_chat_replaces_the_one_before_on_that_channel(sessi
     c = await make_commune(sessions)
     for chat_id, at in (("-100old", NOW), ("-100new", NOW + timedelta(hours=1))):
         async with sessions() as session, session.begin():
-            linked = await duty.link(
+            linked, _ = await duty.link(
                 session=session,
                 commune_id=c.id,
                 channel="telegram",
