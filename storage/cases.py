@@ -485,7 +485,7 @@ def _incidents(commune_id: int, f: CaseFilter) -> Select[tuple[Incident]] | None
     if f.until is not None:
         query = query.where(Incident.received_at < f.until)
     if f.search:
-        query = query.where(Incident.description.ilike(f"%{f.search}%"))
+        query = query.where(Incident.description.icontains(f.search, autoescape=True))
     return query
 
 
@@ -502,7 +502,7 @@ def _tips(commune_id: int, f: CaseFilter) -> Select[tuple[Tip]] | None:
     if f.until is not None:
         query = query.where(Tip.received_at < f.until)
     if f.search:
-        query = query.where(Tip.description.ilike(f"%{f.search}%"))
+        query = query.where(Tip.description.icontains(f.search, autoescape=True))
     return query
 
 
