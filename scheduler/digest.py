@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,17 +21,22 @@ from storage.enums import ActivityKind
 from storage.models import Commune
 from storage.outbox import enqueue
 from storage.periods import Period
+from storage.reports import week_due
 from storage.rollups import (
     ActivityFigures,
     CategoryRow,
     Compliance,
     Flags,
+    WeeklyFigures,
     activity_figures,
     change,
     compliance,
     flags,
     incidents_by_category,
+    weekly_figures,
 )
+
+WEEK = timedelta(days=7)
 
 DIGEST_KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
 
@@ -48,6 +53,9 @@ class DigestData:
     open_total: int
     now: datetime
     criteria: CriteriaView | None = None
+    weekly: WeeklyFigures = field(default_factory=WeeklyFigures)
+    # Hamlets that sent this week's report, while the week's deadline has not passed.
+    sent_this_week: int | None = None
 
     @property
     def total(self) -> int:
@@ -68,6 +76,11 @@ async def collect(
 ) -> DigestData:
     tz = ZoneInfo(commune.timezone)
     cases, total = await queue(session=session, commune_id=commune.id, limit=5)
+    running = [m for m in period.mondays() if m <= now.astimezone(tz).date() < m + WEEK]
+    sent = None
+    if running and week_due(running[0], tz) > now:
+        week = Period("week", running[0], running[0] + WEEK)
+        sent = (await weekly_figures(session, commune.id, week)).reports
     return DigestData(
         commune=commune.display_name,
         period=period,
@@ -81,6 +94,8 @@ async def collect(
         criteria=await criteria_view(session, commune.id, period, tz, now)
         if with_criteria
         else None,
+        weekly=await weekly_figures(session, commune.id, period),
+        sent_this_week=sent,
     )
 
 
@@ -101,16 +116,23 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         return t(lang, key, **values)
 
     lines = [tr(f"digest.title_{kind}", period=data.period.label, commune=data.commune), ""]
-    lines.append(
-        tr(
-            "digest.incidents",
-            count=data.total,
-            last_year=data.total_last_year,
-            change=percent_change(lang, change(data.total, data.total_last_year)),
+    if data.total_last_year:
+        lines.append(
+            tr(
+                "digest.incidents",
+                count=data.total,
+                last_year=data.total_last_year,
+                change=percent_change(lang, change(data.total, data.total_last_year)),
+            )
         )
-    )
-    for row in sorted(data.categories, key=lambda r: -r.count)[:6]:
+    else:
+        lines.append(tr("digest.incidents_new", count=data.total))
+    shown = [r for r in sorted(data.categories, key=lambda r: -r.count) if r.count][:SHOWN]
+    for row in shown:
         lines.append(f"  • {tr('category.' + row.category)}: {row.count} ({row.last_year})")
+    others = data.total - sum(r.count for r in shown)
+    if others:  # so that the lines add up to the total above
+        lines.append(f"  • {tr('digest.other_categories', count=others)}")
     f = data.flags
     lines.append(
         tr(
@@ -120,8 +142,10 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
             disputes=f.prolonged_disputes,
         )
     )
+    w = data.weekly
+    if w.get("complaints"):
+        lines.append(tr("digest.flags_weekly", complaints=w.get("complaints")))
     a = data.activities
-    rate = a.mediation_rate
     lines.append(
         tr(
             "digest.activities",
@@ -130,15 +154,47 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
             attendees=a.get(ActivityKind.OUTREACH, "attendees"),
             good=a.get(ActivityKind.MEDIATION, "cases_successful"),
             cases=a.get(ActivityKind.MEDIATION, "cases"),
-            rate="–" if rate is None else f"{number(lang, rate)}%",
             meetings=a.get(ActivityKind.MEETING),
         )
     )
+    lines.append(
+        tr(
+            "digest.weekly",
+            reports=w.reports,
+            incidents=w.get("incidents"),
+            disputes=w.get("disputes"),
+            complaints=w.get("complaints"),
+            strangers=w.get("strangers"),
+            patrols=w.get("patrols"),
+            outreach=w.get("outreach_sessions"),
+            good=w.get("mediations_successful"),
+            cases=w.get("mediations"),
+            meetings=w.get("meetings"),
+        )
+    )
+    good, cases = mediation_totals(data)
+    rate = None if cases == 0 else round(good * 100 / cases, 1)
+    lines.append(
+        tr(
+            "digest.mediation",
+            good=good,
+            cases=cases,
+            rate="–" if rate is None else f"{number(lang, rate)}%",
+        )
+    )
+    lines.append(tr("digest.sources"))
     weeks = max((r.weeks for r in data.reporting), default=0)
     on_time = sum(1 for r in data.reporting if weeks and r.on_time == weeks)
     late = sum(1 for r in data.reporting if r.late)
     missing = [r.name for r in data.reporting if r.missing]
-    lines.append(tr("digest.reporting", on_time=on_time, hamlets=len(data.reporting), late=late))
+    if data.sent_this_week is not None:
+        lines.append(
+            tr("digest.reporting_now", sent=data.sent_this_week, hamlets=len(data.reporting))
+        )
+    if weeks:
+        lines.append(
+            tr("digest.reporting", on_time=on_time, hamlets=len(data.reporting), late=late)
+        )
     if missing:
         lines.append(tr("digest.missing", hamlets=", ".join(missing)))
     urgent = sum(1 for c in data.open_cases if c.severity != "ordinary")
@@ -149,6 +205,16 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     if data.criteria is not None:
         lines += ["", *render_criteria(data.criteria, lang)]
     return "\n".join(lines)
+
+
+SHOWN = 6  # categories listed by name; the rest are summed in one line
+
+
+def mediation_totals(data: DigestData) -> tuple[int, int]:
+    """Mediations settled and mediated, from activity reports and weekly reports together."""
+    a, w = data.activities, data.weekly
+    good = a.get(ActivityKind.MEDIATION, "cases_successful") + w.get("mediations_successful")
+    return good, a.get(ActivityKind.MEDIATION, "cases") + w.get("mediations")
 
 
 MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}

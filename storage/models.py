@@ -305,6 +305,7 @@ class WeeklyReport(Base):
     patrols: Mapped[int] = mapped_column(Integer, default=0)
     outreach_sessions: Mapped[int] = mapped_column(Integer, default=0)
     mediations: Mapped[int] = mapped_column(Integer, default=0)
+    mediations_successful: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     meetings: Mapped[int] = mapped_column(Integer, default=0)
     fire_safety: Mapped[str | None] = mapped_column(Text, default=None)
     proposals: Mapped[str | None] = mapped_column(Text, default=None)

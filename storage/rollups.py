@@ -352,3 +352,61 @@ async def province_incidents(
         .group_by(Incident.commune_id, Incident.category)
     )
     return [(int(c), str(k), int(n)) for c, k, n in rows.all()]
+
+
+# The figures of the weekly report that add up over a period.
+WEEKLY_FIGURES = (
+    "incidents",
+    "disputes",
+    "complaints",
+    "strangers",
+    "patrols",
+    "outreach_sessions",
+    "mediations",
+    "mediations_successful",
+    "meetings",
+)
+
+
+@dataclass
+class WeeklyFigures:
+    """Sums of the weekly reports of a period: what hamlet heads typed, week by week."""
+
+    reports: int = 0
+    sums: dict[str, int] = field(default_factory=dict)
+
+    def get(self, figure: str) -> int:
+        return self.sums.get(figure, 0)
+
+
+async def weekly_figures(
+    session: AsyncSession, commune_id: int, period: Period, hamlet_id: int | None = None
+) -> WeeklyFigures:
+    """The weekly reports of the weeks starting in the period, summed: one aggregate."""
+    columns = [func.coalesce(func.sum(getattr(WeeklyReport, c)), 0) for c in WEEKLY_FIGURES]
+    query = select(func.count(), *columns).where(
+        WeeklyReport.commune_id == commune_id,
+        WeeklyReport.week_start >= period.start,
+        WeeklyReport.week_start < period.end,
+    )
+    if hamlet_id is not None:
+        query = query.where(WeeklyReport.hamlet_id == hamlet_id)
+    row = (await session.execute(query)).one()
+    count, *sums = row
+    return WeeklyFigures(int(count), {c: int(v) for c, v in zip(WEEKLY_FIGURES, sums, strict=True)})
+
+
+async def weekly_complaints_by_hamlet(
+    session: AsyncSession, commune_id: int, period: Period
+) -> dict[int, int]:
+    """Mass complaints counted in weekly reports, per hamlet (a criteria flag)."""
+    rows = await session.execute(
+        select(WeeklyReport.hamlet_id, func.coalesce(func.sum(WeeklyReport.complaints), 0))
+        .where(
+            WeeklyReport.commune_id == commune_id,
+            WeeklyReport.week_start >= period.start,
+            WeeklyReport.week_start < period.end,
+        )
+        .group_by(WeeklyReport.hamlet_id)
+    )
+    return {int(h): int(n) for h, n in rows.tuples().all()}

@@ -53,7 +53,7 @@ async def test_second_weekly_report_offers_to_amend_the_first(sessions, clock):
     assert "đã gửi báo cáo tuần" in chat.text
     await chat.tap("Sửa lại")
     await chat.tap("Có tình hình")
-    for _ in range(8):  # incidents, disputes, complaints, strangers, patrols, outreach, …
+    for _ in range(9):  # incidents, disputes, complaints, strangers, patrols, outreach, …
         await chat.say("2")
     await chat.tap("Bỏ qua")
     await chat.say("Đề nghị tăng cường tuần tra ban đêm")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from conversations.answers import Answer
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import lines, show_day, text_of
@@ -20,6 +22,7 @@ NUMBERS = (
     "patrols",
     "outreach_sessions",
     "mediations",
+    "mediations_successful",
     "meetings",
 )
 QUIET_NUMBERS = ("patrols", "meetings")
@@ -112,7 +115,7 @@ async def _submit_full(ctx: Ctx, data: Data) -> str:
 
 def _full_summary(ctx: Ctx, data: Data) -> str:
     quiet = data["quiet"] == "yes"
-    shown = QUIET_NUMBERS if quiet else NUMBERS
+    shown = QUIET_NUMBERS if quiet else [n for n in NUMBERS if _asked(n)(ctx, data)]
     return (
         ctx.t("weekly.summary_head", **_week(ctx, data))
         + "\n"
@@ -125,14 +128,31 @@ def _full_summary(ctx: Ctx, data: Data) -> str:
     )
 
 
+def _asked(name: str) -> Callable[[Ctx, Data], bool]:
+    def when(ctx: Ctx, d: Data) -> bool:
+        if name == "mediations_successful":  # only after some mediation
+            return d.get("quiet") == "no" and bool(d.get("mediations"))
+        return d.get("quiet") == "no" or name in QUIET_NUMBERS
+
+    return when
+
+
+def _no_more_than_mediations(ctx: Ctx, data: Data, value: Answer) -> str | None:
+    total = data.get("mediations")
+    if isinstance(total, int) and isinstance(value, int) and value > total:
+        return "weekly.more_than_mediations"
+    return None
+
+
 def _number(name: str) -> Step:
     return Step(
         name,
         Kind.NUMBER,
         f"weekly.ask.{name}",
         summary_label=f"weekly.figure.{name}",
-        when=lambda ctx, d: d.get("quiet") == "no" or name in QUIET_NUMBERS,
+        when=_asked(name),
         hint=_incidents_hint if name == "incidents" else None,
+        validate=_no_more_than_mediations if name == "mediations_successful" else None,
     )
 
 

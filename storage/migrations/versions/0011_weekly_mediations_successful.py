@@ -1,0 +1,28 @@
+"""weekly reports count the mediations that succeeded
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-23
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("weekly_reports") as batch:
+        batch.add_column(
+            sa.Column("mediations_successful", sa.Integer(), nullable=False, server_default="0")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("weekly_reports") as batch:
+        batch.drop_column("mediations_successful")
