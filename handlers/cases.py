@@ -99,7 +99,7 @@ class CaseActions:
         if action.screen == Screen.STATS:
             return await self.stats(ctx, action.arg(0, "week"))
         if action.screen == Screen.CRITERIA:
-            return await self.criteria(ctx)
+            return await self.criteria(ctx, action.arg(0, "quarter"))
         return await self.export(ctx, action.arg(0, "month"), action.arg(1, "xlsx"))
 
     async def _view(
@@ -279,13 +279,15 @@ class CaseActions:
         ]
         return Reply(text, [*choices, *_to_menu(ctx)], photo=render_chart(data, ctx.lang))
 
-    async def criteria(self, ctx: Ctx) -> Reply:
+    async def criteria(self, ctx: Ctx, word: str = "quarter") -> Reply:
+        """The criteria of this quarter, or of this year ("/tieuchi nam")."""
         from scheduler.digest import render_criteria
         from storage.criteria import criteria_view
 
         commune = ctx.person.commune
         assert commune is not None
-        period = containing("quarter", ctx.local(ctx.now).date())
+        kind = "year" if PERIOD_WORDS.get(word) == "year" else "quarter"
+        period = containing(kind, ctx.local(ctx.now).date())
         view = await criteria_view(ctx.session, commune.id, period, ctx.tz, ctx.now)
         return Reply("\n".join(render_criteria(view, ctx.lang)))
 

@@ -47,7 +47,9 @@ async def handle_command(
             word = next((a for a in args if a in PERIOD_WORDS), "week")
             return await actions.open_screen(ctx, OfficerScreen(Screen.STATS, (word,)))
         if command in ("criteria", "tieuchi"):
-            return await actions.open_screen(ctx, OfficerScreen(Screen.CRITERIA))
+            yearly = PERIOD_WORDS.get(args[0]) == "year" if args else False
+            screen = OfficerScreen(Screen.CRITERIA, ("year",) if yearly else ())
+            return await actions.open_screen(ctx, screen)
         period = next((a for a in args if a in PERIOD_WORDS), "month")
         fmt = "csv" if "csv" in args else "xlsx"
         return await actions.open_screen(ctx, OfficerScreen(Screen.EXPORT, (period, fmt)))

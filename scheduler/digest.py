@@ -223,7 +223,10 @@ MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 def render_criteria(view: CriteriaView, lang: str) -> list[str]:
     lines = [t(lang, "criteria.title", period=view.period.label)]
     for key in (*CRITERIA, "safe_areas"):
-        lines.append(f"{MARK[view.commune[key]]} {t(lang, 'criteria.' + key)}")
+        lacking = (
+            f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
+        )
+        lines.append(f"{MARK[view.commune[key]]} {t(lang, 'criteria.' + key)}{lacking}")
     lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
     for hamlet in view.hamlets:
         failed = [

@@ -21,6 +21,7 @@ from storage.rollups import (
     incidents_by_hamlet,
     meetings_by_hamlet,
     standings,
+    weekly_complaints_by_hamlet,
 )
 
 SAFE_AREA_SHARE = 70.0  # share of residential areas recognised, for a "safe" commune (older rule)
@@ -78,6 +79,10 @@ async def criteria_view(
     meetings = await meetings_by_hamlet(session, commune_id, period)
     reporting = await compliance(session, commune_id, period, tz, until=now)
     reports = {r.hamlet_id: r for r in reporting}
+    weekly_complaints = await weekly_complaints_by_hamlet(session, commune_id, period)
+    # Without any incident a year earlier in the whole commune there is nothing to compare:
+    # "reduced against the same period" cannot be judged, which is not the same as failing.
+    compared = any(before.values())
     hamlets = []
     for s in stand:
         f = flagged.get(s.hamlet_id)
@@ -90,9 +95,14 @@ async def criteria_view(
             if s.signed_share >= 100
             else Verdict.NOT_MET,
             "serious_crime": _zero(f.serious_crimes if f else 0),
-            "mass_complaints": _zero(f.mass_complaints if f else 0),
+            # Incidents of that kind, and complaints the hamlet head counted in weekly reports.
+            "mass_complaints": _zero(
+                (f.mass_complaints if f else 0) + weekly_complaints.get(s.hamlet_id, 0)
+            ),
             "prolonged_disputes": _zero(f.prolonged_disputes if f else 0),
-            "crime_reduced": Verdict.MET
+            "crime_reduced": Verdict.NO_DATA
+            if not compared
+            else Verdict.MET
             if now_n < before_n or now_n == before_n == 0
             else Verdict.NOT_MET,
             "models": Verdict.NO_DATA

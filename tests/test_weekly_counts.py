@@ -1,0 +1,57 @@
+"""The figures a hamlet head types in the weekly report reach the police's numbers: /stats,
+the digest, the criteria view; computed here by hand."""
+
+from __future__ import annotations
+
+from tests.helpers import Chat, make_commune, make_router
+
+# incidents, disputes, complaints, strangers, patrols, outreach, mediations, settled, meetings
+TYPED = ("1", "0", "1", "2", "4", "1", "3", "2", "1")
+
+
+async def test_a_weekly_reports_figures_reach_stats_digest_and_criteria(sessions, clock):
+    await make_commune(sessions)  # two hamlets: Phú Mỹ and An Lạc; Thursday evening
+    router = make_router(sessions, clock)
+    head = Chat(router, "head")
+    await head.command("start")
+    await head.tap("Báo cáo tuần")
+    await head.tap("Có tình hình")
+    for figure in TYPED:
+        await head.say(figure)
+    await head.tap("Bỏ qua")
+    await head.say("Không")
+    assert "Hòa giải thành: 2" in head.text  # in the summary
+    await head.tap("Gửi")
+    member = Chat(router, "member")  # and an activity report of a mediation: 1 of 2 settled
+    await member.command("start")
+    await member.tap("Báo hoạt động")
+    await member.tap("Hòa giải")
+    await member.say("18/11")
+    await member.say("2")
+    await member.say("1")
+    await member.tap("Bỏ qua")
+    await member.tap("Không có ảnh")
+    await member.tap("Gửi")
+
+    officer = Chat(router, "officer")
+    await officer.command("thongke", "tuan")
+    text = officer.text
+    assert (
+        "Báo cáo tuần (1 báo cáo): vụ việc 1 · mâu thuẫn 0 · khiếu kiện đông người 1 · "
+        "người lạ 2 · tuần tra 4 ca · tuyên truyền 1 buổi · hòa giải thành 2/3 · "
+        "sinh hoạt 1 buổi"
+    ) in text
+    assert "hòa giải thành 1/2" in text  # the activity report, apart
+    assert "Hòa giải thành (cả hai nguồn): 3/5 (60%)" in text
+    assert "không cộng dồn" in text
+    assert "khiếu kiện đông người ghi trong báo cáo tuần: 1" in text
+    assert "Báo cáo tuần này: 1/2 thôn đã gửi (hạn 18:00 Chủ nhật)" in text
+    assert "0/2" not in text
+    assert "Vụ việc: 0 (chưa có số liệu cùng kỳ năm trước)" in text
+
+    await officer.command("tieuchi")
+    criteria = officer.text
+    assert "❌ Không có khiếu kiện đông người" in criteria  # from the weekly report alone
+    assert "– Vụ việc giảm so với cùng kỳ (chưa có số liệu để đánh giá)" in criteria
+    await officer.command("tieuchi", "nam")
+    assert "2026" in officer.text and "Q4" not in officer.text.split("\n")[0]
