@@ -170,6 +170,8 @@ async def seed_demo(
                     "mediations": rng.randint(0, 2),
                     "outreach_sessions": rng.randint(0, 1),
                 }
+                mediated = int(figures["mediations"])
+                figures["mediations_successful"] = mediated - mediated // 2
             report, _ = await save_weekly_report(
                 session,
                 hamlet_id=hamlet.id,

@@ -55,3 +55,32 @@ async def test_a_weekly_reports_figures_reach_stats_digest_and_criteria(sessions
     assert "– Vụ việc giảm so với cùng kỳ (chưa có số liệu để đánh giá)" in criteria
     await officer.command("tieuchi", "nam")
     assert "2026" in officer.text and "Q4" not in officer.text.split("\n")[0]
+
+
+async def test_a_chart_says_in_words_what_it_has_not_and_labels_what_it_has(sessions, clock):
+    from sqlalchemy import select
+
+    from scheduler.digest import chart_figure, collect, render_chart
+    from storage.models import Commune
+    from storage.periods import containing
+
+    await make_commune(sessions)
+    async with sessions() as session:
+        commune = await session.scalar(select(Commune))
+        period = containing("week", clock().date())
+        empty = await collect(session, commune, period, clock())
+    top, bottom = chart_figure(empty, "vi").axes
+    assert not top.axison and "Không có vụ việc" in [t.get_text() for t in top.texts]
+    assert not bottom.axison
+    assert "Tuần này chưa tới hạn: 0/2 thôn đã gửi báo cáo" in [t.get_text() for t in bottom.texts]
+    assert render_chart(empty, "vi").startswith(b"\x89PNG")
+
+    router = make_router(sessions, clock)
+    await Chat(router, "member").report_incident("Trộm cắp", "Mất xe đạp")
+    await Chat(router, "member").report_incident("Trộm cắp", "Mất gà")
+    async with sessions() as session:
+        full = await collect(session, commune, period, clock())
+    top, _ = chart_figure(full, "vi").axes
+    assert top.axison and "2" in [t.get_text() for t in top.texts]  # the value on its bar
+    legend = top.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().y0 < top.bbox.y0  # below
