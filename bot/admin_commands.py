@@ -306,8 +306,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         period = containing(args.period, args.date or now.astimezone(tz).date())
         make = export_csv_zip if args.format == "csv" else export_xlsx
         name, content = await make(session, commune, period, language, now)
-    out: Path = args.out or Path(name)
-    if out.is_dir():
+    out: Path = args.out or settings.data_dir / "exports"
+    if out.is_dir() or not args.out:
+        out.mkdir(parents=True, exist_ok=True)
         out = out / name
     out.write_bytes(content)
     print(f"Wrote {out} ({period.label}, {len(content):,} bytes).")

@@ -24,15 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from locales import t
 from locales.text import strip_diacritics
 from storage.cases import queue
-from storage.enums import ACTIVITY_FIGURES, ActivityKind
+from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
 from storage.models import Activity, Commune, Hamlet, Incident, Person, Tip, WeeklyReport
 from storage.periods import Period
 from storage.rollups import (
+    WEEKLY_FIGURES,
     activity_figures,
     change,
     compliance,
     flags,
     incidents_by_category,
+    weekly_figures,
 )
 
 Sheet = tuple[str, list[str], list[list[Any]]]
@@ -90,7 +92,7 @@ async def sheets(
             _local(i.received_at, tz),
             hamlets.get(i.hamlet_id, ""),
             tr(f"category.{i.category}"),
-            tr(f"severity.{i.severity}"),
+            tr(f"export.severity.{i.severity}"),
             i.place_text or "",
             "" if i.latitude is None else f"{i.latitude:.5f}, {i.longitude:.5f}",
             i.description or "",
@@ -117,10 +119,9 @@ async def sheets(
             a.held_on.strftime("%d/%m/%Y"),
             hamlets.get(a.hamlet_id, ""),
             tr(f"activity_kind.{a.kind}"),
-            "; ".join(
-                f"{tr('figure.' + f)}: {getattr(a, f)}"
-                for f in ACTIVITY_FIGURES[ActivityKind(a.kind)]
-                if getattr(a, f) is not None
+            *(
+                getattr(a, f) if f in ACTIVITY_FIGURES[ActivityKind(a.kind)] else None
+                for f in FIGURES
             ),
             a.description or "",
             people.get(a.reporter_id, ""),
@@ -151,6 +152,7 @@ async def sheets(
             w.patrols,
             w.outreach_sessions,
             w.mediations,
+            w.mediations_successful,
             w.meetings,
             w.fire_safety or "",
             w.proposals or "",
@@ -171,6 +173,7 @@ async def sheets(
         [
             tp.case_code,
             _local(tp.received_at, tz),
+            hamlets.get(tp.hamlet_id, "") if tp.hamlet_id else "",
             tp.description or "",
             tp.place_text or "",
             tr(f"status.{tp.status}"),
@@ -205,10 +208,9 @@ async def sheets(
         ),
         (
             tr("export.sheet_activities"),
-            [
-                tr(f"export.col.{c}")
-                for c in ("day", "hamlet", "activity", "figures", "note", "reporter")
-            ],
+            [tr(f"export.col.{c}") for c in ("day", "hamlet", "activity")]
+            + [tr(f"figure.{f}") for f in FIGURES]
+            + [tr(f"export.col.{c}") for c in ("note", "reporter")],
             activity_rows,
         ),
         (
@@ -224,6 +226,7 @@ async def sheets(
                     "patrols",
                     "outreach_sessions",
                     "mediations",
+                    "mediations_successful",
                     "meetings",
                     "fire_safety",
                     "proposals",
@@ -239,6 +242,7 @@ async def sheets(
                 for c in (
                     "code",
                     "received",
+                    "hamlet",
                     "description",
                     "place",
                     "status",
@@ -262,6 +266,7 @@ async def _summary(
     categories = await incidents_by_category(session, commune.id, period, tz)
     found = await flags(session, commune.id, period, tz, now)
     acts = await activity_figures(session, commune.id, period)
+    weekly = await weekly_figures(session, commune.id, period)
     reporting = await compliance(session, commune.id, period, tz, until=now)
     _, open_total = await queue(session=session, commune_id=commune.id, limit=1)
     total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
@@ -293,23 +298,37 @@ async def _summary(
             "" if total_change is None else total_change / 100,
         ],
         [],
-        [tr("export.section_flags")],
-        [tr("criteria.serious_crime"), found.serious_crimes],
-        [tr("criteria.mass_complaints"), found.mass_complaints],
-        [tr("criteria.prolonged_disputes"), found.prolonged_disputes],
+        [tr("export.section_flags"), tr("export.col.count")],
+        [tr("export.flag.serious"), found.serious_crimes],
+        [tr("export.flag.mass"), found.mass_complaints],
+        [tr("export.flag.mass_weekly"), weekly.get("complaints")],
+        [tr("export.flag.disputes"), found.prolonged_disputes],
         [],
-        [tr("export.section_activities"), tr("export.col.count"), tr("export.col.figures")],
+        [
+            tr("export.section_activities"),
+            tr("export.col.count"),
+            tr("export.col.figure"),
+            tr("export.col.value"),
+        ],
     ]
     for kind in ActivityKind:
         if acts.get(kind):
-            figures = "; ".join(
-                f"{tr('figure.' + f)}: {acts.get(kind, f)}"
-                for f in ACTIVITY_FIGURES[kind]
-                if f in acts.by_kind[kind.value]
-            )
-            rows.append([tr(f"activity_kind.{kind}"), acts.get(kind), figures])
-    if acts.mediation_rate is not None:
-        rows.append([tr("export.mediation_rate"), acts.mediation_rate / 100])
+            shown = [f for f in ACTIVITY_FIGURES[kind] if f in acts.by_kind[kind.value]]
+            first = [tr(f"figure.{shown[0]}"), acts.get(kind, shown[0])] if shown else []
+            rows.append([tr(f"activity_kind.{kind}"), acts.get(kind), *first])
+            rows += [["", "", tr(f"figure.{f}"), acts.get(kind, f)] for f in shown[1:]]
+    rows += [
+        [],
+        [tr("export.section_weekly", reports=weekly.reports), tr("export.col.total")],
+        *[[tr(f"weekly.figure.{f}"), weekly.get(f)] for f in WEEKLY_FIGURES],
+        [tr("export.sources")],
+    ]
+    good = acts.get(ActivityKind.MEDIATION, "cases_successful") + weekly.get(
+        "mediations_successful"
+    )
+    mediated = acts.get(ActivityKind.MEDIATION, "cases") + weekly.get("mediations")
+    if mediated:
+        rows.append([tr("export.mediation_rate"), good / mediated])
     rows += [
         [],
         [
@@ -341,6 +360,11 @@ async def export_xlsx(
             sheet.append(
                 [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
             )
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # text a person typed, never a formula to run
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+        _print_on_a4(sheet, repeat_header=bool(header))
         if not header:  # the summary: a title, and percentages shown as such
             sheet["A1"].font = Font(bold=True, size=14)
             for row in sheet.iter_rows():
@@ -351,6 +375,28 @@ async def export_xlsx(
     out = io.BytesIO()
     book.save(out)
     return _file_name(commune, period, "xlsx"), out.getvalue()
+
+
+def _print_on_a4(sheet: Any, *, repeat_header: bool) -> None:
+    """A4, landscape for the wide tables, fitted to the page's width, header on each page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if sheet.max_column > 6 else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if repeat_header:
+        sheet.print_title_rows = "1:1"
+
+
+# A cell a spreadsheet would run as a formula when it starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """CSV text that starts like a formula, quoted so a spreadsheet shows it as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _widths(sheet: Any, rows: Iterable[list[Any]]) -> None:
@@ -375,7 +421,7 @@ async def export_csv_zip(
             writer = csv.writer(text)
             if header:
                 writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([[_inert(v) for v in row] for row in rows])
             name = strip_diacritics(title).replace(" ", "-")
             archive.writestr(f"{name}.csv", "\ufeff" + text.getvalue())
     return _file_name(commune, period, "zip"), out.getvalue()

@@ -84,3 +84,62 @@ async def test_a_chart_says_in_words_what_it_has_not_and_labels_what_it_has(sess
     assert top.axison and "2" in [t.get_text() for t in top.texts]  # the value on its bar
     legend = top.get_legend()
     assert legend is not None and legend.get_bbox_to_anchor().y0 < top.bbox.y0  # below
+
+
+async def test_the_export_has_numbers_to_sum_right_labels_and_no_live_formulas(sessions, clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    head = Chat(router, "head")
+    await head.command("start")
+    await head.tap("Báo cáo tuần")
+    await head.tap("Có tình hình")
+    for figure in TYPED:
+        await head.say(figure)
+    await head.tap("Bỏ qua")
+    await head.say('=HYPERLINK("http://x","bấm")')  # a proposal typed as a formula
+    await head.tap("Gửi")
+    member = Chat(router, "member")
+    await member.command("start")
+    await member.tap("Báo hoạt động")
+    await member.tap("Tuần tra")
+    await member.say("18/11")
+    await member.say("5")
+    await member.say("3")
+    await member.tap("Bỏ qua")
+    await member.tap("Không có ảnh")
+    await member.tap("Gửi")
+    await Chat(router, "member").report_incident("Trộm cắp", "Mất xe", severity="Khẩn cấp")
+
+    officer = Chat(router, "officer")
+    await officer.command("export", "thang")
+    _, content = next(r.document for r in officer.last if r.document)
+    book = load_workbook(io.BytesIO(content))
+    summary = {row[0]: row[1:] for row in book["Tổng hợp"].iter_rows(values_only=True) if row}
+    assert summary["Trọng án"][0] == 0
+    assert summary["Khiếu kiện đông người (ghi trong báo cáo tuần)"][0] == 1
+    assert summary["Tranh chấp kéo dài (>30 ngày)"][0] == 0
+    assert summary["Tuần tra, canh gác"][:3] == (1, "Số ca tuần tra", 5)
+    assert summary["Hòa giải thành"][0] == 2  # the weekly sums section
+    assert not any(str(k).startswith("Không có") for k in summary)
+    activities = list(book["Hoạt động"].iter_rows(values_only=True))
+    header = activities[0]
+    assert activities[1][header.index("Số ca tuần tra")] == 5  # a number, one per column
+    incidents = list(book["Vụ việc"].iter_rows(values_only=True))
+    assert incidents[1][incidents[0].index("Mức độ")] == "Khẩn cấp"
+    weekly = book["Báo cáo tuần"]
+    proposal = next(c for row in weekly.iter_rows() for c in row if "HYPERLINK" in str(c.value))
+    assert proposal.data_type == "s"  # shown as text, never run
+    assert book["Vụ việc"].print_title_rows == "$1:$1"  # the header on every page
+    assert int(book["Vụ việc"].page_setup.paperSize) == 9  # A4
+
+    await officer.command("export", "thang csv")
+    _, archive = next(r.document for r in officer.last if r.document)
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(archive)) as files:
+        weekly_csv = files.read("bao-cao-tuan.csv").decode("utf-8-sig")
+    assert "'=HYPERLINK" in weekly_csv
