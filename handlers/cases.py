@@ -303,7 +303,7 @@ class CaseActions:
             name, content = await export_xlsx(ctx.session, commune, period, ctx.lang, ctx.now)
         other = "csv" if fmt != "csv" else "xlsx"
         return Reply(
-            ctx.t("export.ready", period=period.label),
+            ctx.t("export.ready_zip" if fmt == "csv" else "export.ready", period=period.label),
             [
                 [Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))],
                 *_to_menu(ctx),
