@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,6 @@ async def _identity(session: AsyncSession, person: Person | None, secret: bytes)
             channel=Channel.CONSOLE,
             external_id=external,
             chat_id=external,
-            secret=secret,
         )
     return identity or Identity(channel=Channel.CONSOLE, external_id=external, chat_id=external)
 
@@ -97,7 +97,6 @@ class Console:
         self.sessions = sessions
         self.router = router
         self.secret = secret
-        self._updates = itertools.count(1)
 
     async def _read(self, prompt: str) -> str | None:
         try:
@@ -135,7 +134,8 @@ class Console:
             "channel": Channel.CONSOLE,
             "chat_id": identity.chat_id,
             "user_id": identity.external_id,
-            "update_key": f"{identity.external_id}:{next(self._updates)}",
+            # Random: a key naming the account would tie it to the time of each update.
+            "update_key": uuid.uuid4().hex,
         }
         word, _, rest = line.strip().partition(" ")
         if word in ("!photo", "!video", "!voice"):

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import way_back
 from storage.enums import RecordKind, Status
+from storage.identity import pseudonym
 from storage.models import (
     Activity,
     Attachment,
@@ -27,7 +29,9 @@ from storage.models import (
 async def purge_closed_tips(
     session: AsyncSession, now: datetime, days: int, commune_id: int | None = None
 ) -> int:
-    """Delete tips closed more than days ago, with their messages, files and history."""
+    """Delete tips closed more than days ago, with their messages, files and history; and the
+    way back of any closed tip that still has one."""
+    await way_back.forget_closed(session=session)
     closed_before = now - timedelta(days=days)
     last_closed = (
         select(StatusChange.record_id)
@@ -49,11 +53,18 @@ async def purge_closed_tips(
     return len(ids)
 
 
+# A draft of these is a tip not yet sent: counted only for the person themselves.
+TIP_FLOWS = ("tip", "tip_add")
+
+
 async def stored_about(
-    session: AsyncSession, person_id: int, *, with_tips: bool
+    session: AsyncSession, person_id: int, *, with_tips: bool, secret: bytes | None = None
 ) -> list[tuple[str, str]]:
     """(what, value) lines of everything kept about a person. Tips are counted only for the
-    person themselves (with_tips): nobody else may learn that they sent one."""
+    person themselves (with_tips, found with the secret key their pseudonyms are made with):
+    nobody else may learn that they sent one, so without them a tipster's lines read as
+    anyone's (no tip draft counted, no message to them as a tipster, which is deleted once
+    sent anyway)."""
     person = await session.get(Person, person_id)
     if person is None:
         return []
@@ -85,17 +96,22 @@ async def stored_about(
     lines.append(("invites", str(invites)))
     chats = [i.chat_id for i in identities]
     if chats:
+        open_drafts = [Conversation.chat_id.in_(chats), Conversation.flow.is_not(None)]
+        to_them = [OutboxMessage.chat_id.in_(chats)]
+        if not with_tips:
+            open_drafts.append(Conversation.flow.not_in(TIP_FLOWS))
+            to_them.append(OutboxMessage.ephemeral.is_(False))
         drafts = await session.scalar(
-            select(func.count())
-            .select_from(Conversation)
-            .where(Conversation.chat_id.in_(chats), Conversation.flow.is_not(None))
+            select(func.count()).select_from(Conversation).where(*open_drafts)
         )
         queued = await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.chat_id.in_(chats))
+            select(func.count()).select_from(OutboxMessage).where(*to_them)
         )
         lines += [("reports in progress", str(drafts)), ("messages sent or queued", str(queued))]
     if with_tips:
-        keys = [i.pseudonym for i in identities]
+        if secret is None:
+            raise ValueError("a person's tips are found with the secret key")
+        keys = [pseudonym(secret, i.channel, i.external_id) for i in identities]
         tips = (await session.scalars(select(Tip).where(Tip.reporter_key.in_(keys)))).all()
         lines += [
             ("tip", f"{tip.case_code} {tip.status}, contact left: {'yes' if tip.contact else 'no'}")
