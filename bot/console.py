@@ -37,6 +37,7 @@ class ConsoleSender:
         text: str,
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
+        ephemeral: bool = False,
     ) -> None:
         labels = " · ".join(b["label"] for row in buttons for b in row)
         extra = f"\n   [{labels}]" if labels else ""
