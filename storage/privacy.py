@@ -25,6 +25,9 @@ from storage.models import (
     WeeklyReport,
 )
 
+# A draft of these is a tip not yet sent: counted only for the person themselves.
+TIP_FLOWS = ("tip", "tip_add")
+
 
 async def purge_closed_tips(
     session: AsyncSession, now: datetime, days: int, commune_id: int | None = None
@@ -53,10 +56,6 @@ async def purge_closed_tips(
     return len(ids)
 
 
-# A draft of these is a tip not yet sent: counted only for the person themselves.
-TIP_FLOWS = ("tip", "tip_add")
-
-
 async def rewrite_conversations(session: AsyncSession) -> int:
     """Write every conversation row again as it is, all in one transaction.
 
@@ -72,11 +71,11 @@ async def rewrite_conversations(session: AsyncSession) -> int:
 async def stored_about(
     session: AsyncSession, person_id: int, *, with_tips: bool, secret: bytes | None = None
 ) -> list[tuple[str, str]]:
-    """(what, value) lines of everything kept about a person. Tips are counted only for the
-    person themselves (with_tips, found with the secret key their pseudonyms are made with):
-    nobody else may learn that they sent one, so without them a tipster's lines read as
-    anyone's (no tip draft counted, no message to them as a tipster, which is deleted once
-    sent anyway)."""
+    """(what, value) lines of everything kept about a person. Tips are shown only to the
+    person themselves (with_tips; found by their pseudonyms, made with secret): nobody else
+    may learn that they sent one. Without them, what only a tipster has (a tip half written,
+    a message to them as a tipster still waiting) is not counted either, so that a tipster's
+    lines read as anyone's."""
     person = await session.get(Person, person_id)
     if person is None:
         return []

@@ -12,8 +12,9 @@ from storage.enums import Role
 from storage.models import Conversation, Identity, Person
 from storage.types import UTCDateTime, rounded, utcnow
 
-# How finely times are kept on rows that name a chat (storage.way_back says why): the update
-# ids to the hour, a conversation to the day, or to ten minutes while a draft is open.
+# How finely times are kept on rows that name a chat, so that none can be matched to a tip's
+# (docs/SECURITY.md, "A copy of the database"): update ids to the hour, a conversation to the
+# day, or to ten minutes while a draft is open.
 UPDATE_GRAIN = timedelta(hours=1)
 IDLE_GRAIN = timedelta(days=1)
 DRAFT_GRAIN = timedelta(minutes=10)

@@ -1,4 +1,5 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the coarse times kept
+where a time must not be matched to a tip's."""
 
 from __future__ import annotations
 
