@@ -20,7 +20,7 @@ from conversations.flows import all_flows
 from handlers.router import Router
 from storage import admin
 from storage.enums import Role, TeamKind
-from storage.identity import pseudonym
+from storage.keyring import Keyring
 from storage.models import Identity
 
 STEPS = [
@@ -35,6 +35,7 @@ STEPS = [
     ("press", "o:__summary:submit"),
 ]
 SECRET = b"bench"
+TIP_KEYS = Keyring((bytes(32),))
 # One sequence for every run in the process: a repeated update id would be a duplicate.
 UPDATE_IDS = itertools.count(1)
 
@@ -63,7 +64,6 @@ async def seed_reporters(sessions: Any, chats: int) -> list[int]:
                     channel="telegram",
                     external_id=str(uid),
                     chat_id=str(uid),
-                    pseudonym=pseudonym(SECRET, "telegram", str(uid)),
                 )
             )
             users.append(uid)
@@ -103,7 +103,7 @@ def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
 
 
 async def full_stack(sessions: Any, users: list[int], *, at_once: bool = True) -> dict[str, float]:
-    router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET))
+    router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET, tip_keys=TIP_KEYS))
     app = build_application("1:bench", "http://offline.invalid", router, OfflineRequest())
     async with app:
         freeze_startup_objects()  # as `binhyen run` does once started

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from bench.conversation import SECRET, STEPS, seed_reporters
+from bench.conversation import SECRET, STEPS, TIP_KEYS, seed_reporters
 from bench.databases import discard, fresh_db
 from conversations.context import EngineConfig
 from conversations.engine import Engine
@@ -78,7 +78,7 @@ def _in_flight_on_new_db(conversations: int) -> dict[str, float]:
 async def in_flight(sessions: Any, conversations: int) -> dict[str, float]:
     """Resident size before and after `conversations` chats stop half-way through a report."""
     users = await seed_reporters(sessions, conversations)
-    router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET))
+    router = Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET, tip_keys=TIP_KEYS))
     before = rss_mb()
     for start in range(0, len(users), 500):
 

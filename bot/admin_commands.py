@@ -47,13 +47,15 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import migration_keys
+
     engine = make_engine(settings.resolved_database_url)
     try:
         if args.db_command == "upgrade":
-            await upgrade(engine)
+            await upgrade(engine, keys=migration_keys(settings))
             print("Database schema is up to date.")
         else:
-            await downgrade(engine, args.revision)
+            await downgrade(engine, args.revision, keys=migration_keys(settings))
             print(f"Database schema downgraded to {args.revision}.")
     finally:
         await engine.dispose()

@@ -21,7 +21,7 @@ from handlers.router import Router
 from scheduler.dispatcher import Dispatcher, Sender
 from scheduler.limits import Limits
 from scheduler.service import SchedulerService
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(
         secret=settings.resolved_secret_key(),
+        tip_keys=settings.resolved_tip_keys(),
         timeout=timedelta(minutes=settings.conversation_timeout_minutes),
         max_text=settings.max_text_length,
         max_attachments=settings.max_attachments,
@@ -39,6 +40,12 @@ def engine_config(settings: Settings) -> EngineConfig:
         tips_per_day=settings.tips_per_day,
         default_language=settings.default_language,
         default_timezone=settings.timezone,
+    )
+
+
+def migration_keys(settings: Settings) -> MigrationKeys:
+    return MigrationKeys(
+        tip_keys=settings.resolved_tip_keys(), secret=settings.resolved_secret_key()
     )
 
 
@@ -53,7 +60,7 @@ class Services:
 async def build_services(settings: Settings, senders: dict[str, Sender] | None = None) -> Services:
     """Migrate the database and assemble everything a channel needs."""
     db = make_engine(settings.resolved_database_url)
-    await upgrade(db)
+    await upgrade(db, keys=migration_keys(settings))
     sessions = make_sessionmaker(db)
     dispatcher = Dispatcher(
         sessions,

@@ -142,6 +142,19 @@ def _parser() -> argparse.ArgumentParser:
 
     out = sub.add_parser("outbox", help="messages waiting or failed")
     out.add_argument("--retry", action="store_true", help="send failed messages again")
+
+    keys = sub.add_parser("key", help="the tip keys, which seal the way back to tipsters")
+    keys_sub = keys.add_subparsers(dest="sub", required=True)
+    keys_sub.add_parser("new", help="print a new tip key (for TIP_KEY)")
+    keys_sub.add_parser(
+        "rotate", help="seal every way back to a tipster under a new tip key (bot stopped)"
+    )
+    bak = sub.add_parser(
+        "backup", help="the keys, sealed with a passphrase, and the SQLite database, in one file"
+    )
+    bak.add_argument("file", type=Path)
+    res = sub.add_parser("restore", help="a backup into an empty data folder")
+    res.add_argument("file", type=Path)
     return p
 
 
@@ -181,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     configure_logging(settings.log_level)
-    from bot import admin_commands  # imported late: settings errors should not need the ORM
+    # Imported late: settings errors should not need the ORM.
+    from bot import admin_commands, key_commands
 
     handler: Command = {
         "run": admin_commands.run,
@@ -201,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         "outbox": admin_commands.outbox,
         "identity": admin_commands.identity,
         "duty": admin_commands.duty,
+        "key": key_commands.key,
+        "backup": key_commands.make_backup,
+        "restore": key_commands.restore,
     }[args.command]
     from storage.admin import AdminError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import secrets
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class ConsoleSender:
         text: str,
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
+        ephemeral: bool = False,
     ) -> None:
         reply = Reply(text, [[Button(b["label"], b["data"]) for b in row] for row in buttons])
         image = f"\n   [{media[0]}: {media[1]}]" if media else ""
@@ -74,7 +75,6 @@ async def _identity(session: AsyncSession, person: Person | None, secret: bytes)
             channel=Channel.CONSOLE,
             external_id=external,
             chat_id=external,
-            secret=secret,
         )
     return identity or Identity(channel=Channel.CONSOLE, external_id=external, chat_id=external)
 
@@ -106,10 +106,6 @@ class Console:
         self.router = router
         self.secret = secret
         self.language = language
-        # Update keys are de-duplicated in the database: a run of its own keeps a restarted
-        # console's answers from being taken for repeats of the last run's.
-        self._run = secrets.token_hex(6)
-        self._updates = itertools.count(1)
 
     async def _read(self, prompt: str) -> str | None:
         try:
@@ -147,7 +143,8 @@ class Console:
             "channel": Channel.CONSOLE,
             "chat_id": identity.chat_id,
             "user_id": identity.external_id,
-            "update_key": f"{identity.external_id}:{self._run}:{next(self._updates)}",
+            # Random: a key naming the account would tie it to the time of each update.
+            "update_key": uuid.uuid4().hex,
         }
         word, _, rest = line.strip().partition(" ")
         if word in ("!photo", "!video", "!voice"):

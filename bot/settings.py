@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import available_languages
+from storage.keyring import BadKey, Keyring
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -22,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"))
     database_url: str = ""
     secret_key: str = ""
+    # The tip keys (storage.way_back): URL-safe base64 of 32 bytes each, comma-separated, the
+    # first sealing; unset, they are kept in data/tip_keys.txt.
+    tip_key: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
     default_language: str = "vi"
     log_level: str = "INFO"
@@ -69,6 +73,18 @@ class Settings(BaseSettings):
         if value not in available_languages():
             known = ", ".join(available_languages())
             raise ValueError(f"no catalogue for {value!r}; available: {known}")
+        return value
+
+    @field_validator("tip_key")
+    @classmethod
+    def _tip_key(cls, value: str) -> str:
+        if value:
+            try:
+                Keyring.parse(value)
+            except BadKey as exc:
+                raise ValueError(
+                    f"{exc}: 32 random bytes in URL-safe base64 (binhyen key new prints one)"
+                ) from exc
         return value
 
     @field_validator("database_url")
@@ -123,6 +139,28 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @property
+    def tip_key_file(self) -> Path:
+        return self.data_dir / "tip_keys.txt"
+
+    def resolved_tip_keys(self) -> Keyring:
+        """TIP_KEY, or the keys generated once and kept in data/tip_keys.txt (one a line)."""
+        if self.tip_key:
+            return Keyring.parse(self.tip_key)
+        if not self.tip_key_file.exists():
+            write_key_file(self.tip_key_file, Keyring.generate().dump())
+        return Keyring.parse(self.tip_key_file.read_text())
+
+
+def write_key_file(path: Path, content: str) -> None:
+    """Write a key file readable by its owner only, whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".new")
+    partial.touch(mode=0o600)
+    partial.chmod(0o600)
+    partial.write_text(content)
+    partial.replace(path)
 
 
 class SettingsError(Exception):

@@ -182,6 +182,7 @@ class TelegramSender:
         text: str,
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
+        ephemeral: bool = False,
     ) -> None:
         rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
         photo = None

@@ -198,8 +198,13 @@ class ZaloSender:
         text: str,
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
+        ephemeral: bool = False,
     ) -> None:
-        rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
+        # The numbers of a message to a tipster would be remembered on their chat, naming the
+        # tip: such a message goes without them (its text says how to answer from the menu).
+        rows = (
+            [] if ephemeral else [[Button(b["label"], b["data"]) for b in row] for row in buttons]
+        )
         # Zalo takes images by public URL only: a chart on disk is mentioned, not sent.
         reply = Reply(text, rows, photo=b"" if media else None)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.events import Button, Incoming, has_buttons
 from locales import t, wording
+from storage.identity import pseudonym
+from storage.keyring import Keyring
 from storage.models import Identity, Person
 from storage.outbox import enqueue
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    secret: bytes
+    secret: bytes  # keys the tipsters' pseudonyms and the hashes of tip codes
+    tip_keys: Keyring  # seals the way back to tipsters (storage.way_back)
     timeout: timedelta = timedelta(minutes=30)
     max_text: int = 4000
     max_attachments: int = 10
@@ -37,6 +41,12 @@ class Ctx:
     config: EngineConfig
     now: datetime
     queued: int = field(default=0)  # outbox rows written in this transaction
+
+    @cached_property
+    def pseudonym(self) -> str:
+        """The sender's "my tips" key, computed from their account on every update: it is
+        stored on their tips and nowhere beside the account."""
+        return pseudonym(self.config.secret, self.identity.channel, self.identity.external_id)
 
     @property
     def lang(self) -> str:
@@ -77,8 +87,10 @@ class Ctx:
         buttons: list[list[Button]] | None = None,
         purpose: str = "notice",
         commune_id: int | None = None,
+        ephemeral: bool = False,
     ) -> None:
-        """Queue a message to another chat, in this transaction (see storage.outbox)."""
+        """Queue a message to another chat, in this transaction (see storage.outbox);
+        ephemeral for a tipster's chat: the row is deleted once sent or given up."""
         rows = [[{"label": b.label, "data": b.data} for b in row] for row in buttons or []]
         await enqueue(
             self.session,
@@ -89,5 +101,6 @@ class Ctx:
             purpose=purpose,
             commune_id=commune_id,
             now=self.now,
+            ephemeral=ephemeral,
         )
         self.queued += 1

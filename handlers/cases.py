@@ -112,7 +112,11 @@ class CaseActions:
     ) -> list[Reply]:
         code = cases.case_code(record)
         told = await cases.acknowledge(
-            session=ctx.session, person=ctx.person, record=record, now=ctx.now
+            session=ctx.session,
+            person=ctx.person,
+            record=record,
+            now=ctx.now,
+            keys=ctx.config.tip_keys,
         )
         if told is None:
             return [Reply(ctx.t("alert.already", id=code))]
@@ -135,7 +139,12 @@ class CaseActions:
             return [Reply(ctx.t("stale.button"))]
         status = Status(action.arg)
         await cases.change_status(
-            session=ctx.session, person=ctx.person, record=record, status=status, now=ctx.now
+            session=ctx.session,
+            person=ctx.person,
+            record=record,
+            status=status,
+            now=ctx.now,
+            keys=ctx.config.tip_keys,
         )
         done = Reply(
             ctx.t("case.status_set", code=cases.case_code(record), status=ctx.t(f"status.{status}"))
@@ -315,7 +324,7 @@ class CaseActions:
     async def _tipster_reply(self, ctx: Ctx, conv: Conversation, action: CaseAction) -> list[Reply]:
         tip = (
             await cases.own_tip(
-                session=ctx.session, tip_id=action.case_id, reporter_key=ctx.identity.pseudonym
+                session=ctx.session, tip_id=action.case_id, reporter_key=ctx.pseudonym
             )
             if action.kind == KIND_LETTER[RecordKind.TIP]
             else None

@@ -80,7 +80,9 @@ async def handle_command(
     if command in ("dulieu", "mydata"):
         from storage.privacy import stored_about
 
-        lines = await stored_about(ctx.session, ctx.person.id, with_tips=True)
+        lines = await stored_about(
+            ctx.session, ctx.person.id, with_tips=True, secret=ctx.config.secret
+        )
         body = "\n".join(f"• {ctx.t('data.' + k.replace(' ', '_'))}: {v}" for k, v in lines)
         text = ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention")
         return [Reply(text, private_only=True)]

@@ -29,7 +29,7 @@ from locales import t, wording
 from locales.text import clean
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, find_conversation, seen_before
+from storage.queries import chat_for, find_conversation, seen_before, touch
 from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
@@ -97,7 +97,6 @@ class Router:
             channel=event.channel,
             user_id=event.user_id,
             chat_id=event.chat_id,
-            secret=self.config.secret,
             language=self.config.default_language,
         )
         person = identity.person
@@ -126,7 +125,7 @@ class Router:
             # Someone who never pressed Start (or who is on Zalo): say what this is first.
             replies.insert(0, Reply(ctx.t("start.welcome_resident")))
         conv.menu = last_menu(replies, conv.menu)
-        conv.updated_at = ctx.now
+        touch(conv, ctx.now)
         return replies, ctx.queued
 
     async def _route(self, ctx: Ctx, conv: Conversation) -> list[Reply]:

@@ -53,8 +53,10 @@ class Sender(Protocol):
         text: str,
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
+        ephemeral: bool = False,
     ) -> None:
-        """Send one message; media is (kind, file path) of an image to send with it."""
+        """Send one message; media is (kind, file path) of an image to send with it. An
+        ephemeral message (to a tipster) must leave nothing in the database."""
 
 
 @dataclass
@@ -212,7 +214,9 @@ class Dispatcher:
     ) -> bool:
         try:
             media = (row.media_kind or "photo", row.media_path) if row.media_path else None
-            await self.senders[row.channel].send(row.chat_id, row.text, row.buttons, media=media)
+            await self.senders[row.channel].send(
+                row.chat_id, row.text, row.buttons, media=media, ephemeral=row.ephemeral
+            )
         except DeliveryError as exc:
             if exc.retry_after is not None:
                 limiter.pause(row.chat_id, exc.retry_after)

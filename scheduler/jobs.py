@@ -24,7 +24,7 @@ from storage.cases import officer_chats
 from storage.models import Commune, Hamlet
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
-from storage.privacy import purge_closed_tips
+from storage.privacy import purge_closed_tips, rewrite_conversations
 from storage.reminders import hamlet_head_chats, missing_hamlets
 from storage.reports import week_start
 from storage.schedules import claim_run, enabled_schedules, ensure_defaults
@@ -54,6 +54,7 @@ async def run_job(
     tz = ZoneInfo(commune.timezone)
     if job == "purge":
         purged = await purge_closed_tips(session, now, retention_days, commune.id)
+        await rewrite_conversations(session)  # for every commune: cheap, and idempotent
         return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
     if job.startswith("digest_"):
         kind = job.removeprefix("digest_")

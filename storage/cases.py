@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import way_back
 from storage.enums import (
     COMMUNE_ROLES,
     OPEN_STATUSES,
@@ -27,6 +28,7 @@ from storage.enums import (
     Status,
 )
 from storage.identity import clean_code
+from storage.keyring import Keyring
 from storage.models import (
     Attachment,
     DutyChat,
@@ -200,17 +202,26 @@ async def person_chats(*, session: AsyncSession, person_id: int) -> list[Chat]:
     return [Chat(c, chat, lang) for c, chat, lang in rows.all()]
 
 
-async def reporter_chats(*, session: AsyncSession, record: Case) -> list[Chat]:
-    """Where the reporter hears back: their chats, found by person or, for a tip, by
-    pseudonym (the tip stores no person)."""
+async def reporter_chats(*, session: AsyncSession, record: Case, keys: Keyring) -> list[Chat]:
+    """Where the reporter hears back: their chats, found by person or, for a tip, by its way
+    back, which only the tip keys open (the tip stores no person). A tipster's chat is told
+    only while its account is linked and has not blocked the bot, in its current language."""
     if isinstance(record, Tip):
-        rows = await session.execute(
-            select(Identity.channel, Identity.chat_id, Person.language)
-            .join(Person)
-            .where(Identity.pseudonym == record.reporter_key, Identity.blocked_at.is_(None))
-            .order_by(Identity.id)
-        )
-        return [Chat(c, chat, lang) for c, chat, lang in rows.all()]
+        back = way_back.unseal(keys, record.id, record.reply_to)
+        if back is None:
+            return []
+        row = (
+            await session.execute(
+                select(Identity.blocked_at, Person.language)
+                .join(Person)
+                .where(Identity.channel == back.channel, Identity.chat_id == back.chat_id)
+                .order_by(Identity.id)
+                .limit(1)
+            )
+        ).first()
+        if row is None or row.blocked_at is not None:
+            return []
+        return [Chat(back.channel, back.chat_id, row.language)]
     if record.reporter_id is None:
         return []
     return await person_chats(session=session, person_id=record.reporter_id)
@@ -250,32 +261,49 @@ async def change_status(
     record: Case,
     status: Status,
     now: datetime,
+    keys: Keyring,
     note: str | None = None,
 ) -> list[Chat]:
     """Set the status and write it in the history; the reporter's chats when they are to be
-    told (acknowledged and closed), else nothing."""
+    told (acknowledged and closed), else nothing. Closing a tip deletes its way back: the
+    chats returned are the last it leads to."""
     record.status = status
     session.add(_entry(record, person, now, HistoryEntry.STATUS, note=note))
     if status not in TOLD_REPORTER:
         return []
-    return await reporter_chats(session=session, record=record)
+    chats = await reporter_chats(session=session, record=record, keys=keys)
+    if status == Status.CLOSED and isinstance(record, Tip):
+        way_back.forget(record)
+    return chats
 
 
 async def acknowledge(
-    *, session: AsyncSession, person: Person, record: Case, now: datetime
+    *, session: AsyncSession, person: Person, record: Case, now: datetime, keys: Keyring
 ) -> list[Chat] | None:
     """Acknowledge a new case; None when someone already did (it is not new any more)."""
     if record.status != Status.NEW:
         return None
     return await change_status(
-        session=session, person=person, record=record, status=Status.ACKNOWLEDGED, now=now
+        session=session,
+        person=person,
+        record=record,
+        status=Status.ACKNOWLEDGED,
+        now=now,
+        keys=keys,
     )
 
 
 async def close(
-    *, session: AsyncSession, person: Person, record: Case, outcome: str, now: datetime
+    *,
+    session: AsyncSession,
+    person: Person,
+    record: Case,
+    outcome: str,
+    now: datetime,
+    keys: Keyring,
 ) -> list[Chat]:
-    """Close with an outcome; the reporter's chats, to tell them."""
+    """Close with an outcome; the reporter's chats, to tell them (a tip's way back is then
+    deleted)."""
     record.outcome = outcome
     return await change_status(
         session=session,
@@ -283,6 +311,7 @@ async def close(
         record=record,
         status=Status.CLOSED,
         now=now,
+        keys=keys,
         note=outcome,
     )
 
@@ -340,7 +369,13 @@ async def assign(
 
 
 async def ask_tipster(
-    *, session: AsyncSession, person: Person, tip: Tip, question: str, now: datetime
+    *,
+    session: AsyncSession,
+    person: Person,
+    tip: Tip,
+    question: str,
+    now: datetime,
+    keys: Keyring,
 ) -> list[Chat]:
     """Store an officer's question under a tip; the tipster's chats, to send it to."""
     session.add(
@@ -349,7 +384,7 @@ async def ask_tipster(
         )
     )
     await session.flush()
-    return await reporter_chats(session=session, record=tip)
+    return await reporter_chats(session=session, record=tip, keys=keys)
 
 
 # --- reading --------------------------------------------------------------------------

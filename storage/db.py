@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.keyring import Keyring
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -42,6 +45,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # costs ~10 ms each. Production runs on PostgreSQL, which stays fully durable.
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A deleted row (a message to a tipster, once sent) is overwritten in the file,
+            # not left in a free page for anyone holding a copy to read.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -58,27 +64,44 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+@dataclass(frozen=True)
+class MigrationKeys:
+    """The keys a migration of data may need, which are not in the database: the tip keys
+    to seal the way back to tipsters (0011), the secret key to make pseudonyms again when
+    going back before it."""
+
+    tip_keys: Keyring | None = None
+    secret: bytes | None = None
+
+
+def alembic_config(
+    connection: Connection | None = None, keys: MigrationKeys | None = None
+) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    cfg.attributes["keys"] = keys or MigrationKeys()
     return cfg
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)
+def _upgrade(connection: Connection, revision: str, keys: MigrationKeys | None) -> None:
+    command.upgrade(alembic_config(connection, keys), revision)
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
+def _downgrade(connection: Connection, revision: str, keys: MigrationKeys | None) -> None:
+    command.downgrade(alembic_config(connection, keys), revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, keys: MigrationKeys | None = None
+) -> None:
     """Bring the schema to revision (the bot does this on every start)."""
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+        await conn.run_sync(_upgrade, revision, keys)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
+async def downgrade(
+    engine: AsyncEngine, revision: str, *, keys: MigrationKeys | None = None
+) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(_downgrade, revision)
+        await conn.run_sync(_downgrade, revision, keys)

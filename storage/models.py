@@ -18,12 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from locales.text import first_upper
 from storage.enums import Status
-from storage.types import UTCDateTime, utcnow
+from storage.types import UTCDateTime, utcday, utcnow
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -45,6 +46,10 @@ class Base(DeclarativeBase):
 
 def _now() -> Mapped[datetime]:
     return mapped_column(default=utcnow)
+
+
+def _today() -> Mapped[datetime]:
+    return mapped_column(default=utcday)
 
 
 # --- administrative units -------------------------------------------------------------
@@ -140,7 +145,7 @@ class Person(Base):
     title: Mapped[str | None] = mapped_column(String(16), default=None)  # ông / bà / anh / chị
     language: Mapped[str] = mapped_column(String(16), default="vi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = _today()  # a resident's first contact may be a tip's time
 
     hamlet: Mapped[Hamlet | None] = relationship(lazy="joined")
     commune: Mapped[Commune | None] = relationship(lazy="joined")
@@ -157,10 +162,9 @@ class Identity(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     chat_id: Mapped[str] = mapped_column(String(64))
-    # Keyed hash of channel and user id: how a tip finds its way back without naming anyone.
-    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    # Both to the day: a row naming an account carries no time a tip could be matched to.
     blocked_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = _today()
 
     person: Mapped[Person] = relationship(back_populates="identities")
 
@@ -318,7 +322,8 @@ class WeeklyReport(Base):
 
 
 class Tip(Base):
-    """A resident's tip. Keyed by a pseudonym only: officers never see who sent it."""
+    """A resident's tip. Keyed by a pseudonym only: officers never see who sent it, and the
+    database alone does not tell (storage.way_back)."""
 
     __tablename__ = "tips"
     __table_args__ = (
@@ -341,6 +346,9 @@ class Tip(Base):
     # the whole code. Neither alone opens it, and the key is not in the database.
     access_locator: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
     access_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The tipster's channel and chat, sealed with the tip key (storage.way_back); deleted
+    # when the tip is closed.
+    reply_to: Mapped[str | None] = mapped_column(Text, default=None)
     received_at: Mapped[datetime] = _now()
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
     assignee_id: Mapped[int | None] = mapped_column(
@@ -428,7 +436,9 @@ class Conversation(Base):
     # The numbered choices last shown here ([label, data]): on channels without buttons a
     # typed number answers them, even when they came with an alert or a reminder.
     menu: Mapped[list[Any]] = mapped_column(default=list)
-    updated_at: Mapped[datetime] = _now()
+    # Coarse, so that it cannot be matched to a tip's time (storage.queries.touch): to the day
+    # when no draft is open, to ten minutes (rounded up) while one is.
+    updated_at: Mapped[datetime] = _today()
     # Wrong invite codes typed in this chat, counted per window, to stop guessing.
     failed_codes: Mapped[int] = mapped_column(Integer, default=0)
     failed_codes_since: Mapped[datetime | None] = mapped_column(default=None)
@@ -442,7 +452,7 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    processed_at: Mapped[datetime] = _now()
+    processed_at: Mapped[datetime] = _now()  # written to the hour (storage.queries)
 
 
 class OutboxMessage(Base):
@@ -459,6 +469,9 @@ class OutboxMessage(Base):
     media_kind: Mapped[str | None] = mapped_column(String(16), default=None)  # photo / document
     media_path: Mapped[str | None] = mapped_column(Text, default=None)
     purpose: Mapped[str] = mapped_column(String(32), default="notice")
+    # A message to a tipster: deleted once sent or given up, so that no row ties their chat
+    # to a tip's code, a question or a time.
+    ephemeral: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     commune_id: Mapped[int | None] = mapped_column(
         ForeignKey("communes.id", ondelete="SET NULL"), default=None
     )

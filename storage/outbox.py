@@ -6,22 +6,27 @@ rate limits, and records each outcome here, every step in a transaction of its o
 Rows are claimed with FOR UPDATE SKIP LOCKED and marked "sending" before anything is sent,
 so two dispatchers (two workers on one PostgreSQL) never send one row twice. A row left
 "sending" by a process that died is due again after a while: delivery is at least once.
+
+An ephemeral row (a message to a tipster) is deleted instead of being marked sent, and
+deleted too when it fails for good: no row is left that ties a tipster's chat to a tip's code,
+a question or a time. The question stays under the tip, where the tipster reads it with the
+tip's secret code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.enums import OutboxStatus
 from storage.models import Identity, OutboxMessage
-from storage.types import utcnow
+from storage.types import rounded, utcnow
 
 BLOCKED = "blocked by the user"
 
@@ -36,6 +41,7 @@ async def enqueue(
     purpose: str = "notice",
     commune_id: int | None = None,
     now: datetime | None = None,
+    ephemeral: bool = False,
 ) -> OutboxMessage:
     now = now or utcnow()
     message = OutboxMessage(
@@ -47,6 +53,7 @@ async def enqueue(
         commune_id=commune_id,
         created_at=now,
         not_before=now,
+        ephemeral=ephemeral,
     )
     session.add(message)
     await session.flush()
@@ -68,7 +75,8 @@ async def claim(
     due again, unless its id is in held_ids (rows the caller still holds, however long they
     wait for a send slot). Rows locked by another dispatcher are skipped (SKIP LOCKED), so
     each row goes to one dispatcher; the caller commits to let the others see the claim.
-    Rows for a chat that blocked the bot are marked failed instead and not returned.
+    Rows for a chat that blocked the bot are marked failed instead (ephemeral ones deleted)
+    and not returned.
     """
     earlier = aliased(OutboxMessage)
     await session.execute(
@@ -111,7 +119,10 @@ async def claim(
     claimed = []
     for row in rows:
         if (row.channel, row.chat_id) in blocked:  # they blocked the bot: stop writing
-            row.status, row.last_error = OutboxStatus.FAILED, BLOCKED
+            if row.ephemeral:
+                await session.delete(row)
+            else:
+                row.status, row.last_error = OutboxStatus.FAILED, BLOCKED
             continue
         row.status, row.not_before = OutboxStatus.SENDING, now
         row.attempts += 1
@@ -131,7 +142,17 @@ async def _blocked_chats(*, session: AsyncSession, chat_ids: set[str]) -> set[tu
     return {(channel, chat_id) for channel, chat_id in rows.all()}
 
 
+async def _drop_ephemeral(session: AsyncSession, row_ids: Collection[int]) -> None:
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(list(row_ids)), OutboxMessage.ephemeral.is_(True)
+        )
+    )
+
+
 async def mark_sent(*, session: AsyncSession, row_id: int, now: datetime) -> None:
+    """Sent: marked so, or deleted when ephemeral."""
+    await _drop_ephemeral(session, [row_id])
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
@@ -155,9 +176,11 @@ async def defer(*, session: AsyncSession, row_ids: Collection[int], until: datet
 
 
 async def give_up(*, session: AsyncSession, row_ids: Collection[int], reason: str) -> None:
-    """Mark claimed rows failed without trying them: they will not be sent."""
+    """Mark claimed rows failed without trying them: they will not be sent (ephemeral ones
+    are deleted)."""
     if not row_ids:
         return
+    await _drop_ephemeral(session, row_ids)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(list(row_ids)))
@@ -175,11 +198,14 @@ async def record_failure(
     error: str,
     blocked_chat: tuple[str, str] | None = None,
 ) -> None:
-    """Record a failed send: failed for good when final, else due again at not_before.
+    """Record a failed send: failed for good when final (an ephemeral row is deleted), else
+    due again at not_before.
 
-    blocked_chat, (channel, chat id), marks the chat's accounts as having blocked the bot:
-    later claims fail that chat's rows instead of sending them.
+    blocked_chat, (channel, chat id), marks the chat's accounts as having blocked the bot
+    (noted to the day): later claims fail that chat's rows instead of sending them.
     """
+    if final:
+        await _drop_ephemeral(session, [row_id])
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
@@ -194,7 +220,7 @@ async def record_failure(
         await session.execute(
             update(Identity)
             .where(Identity.channel == channel, Identity.chat_id == chat_id)
-            .values(blocked_at=now)
+            .values(blocked_at=rounded(now, timedelta(days=1)))
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import way_back
 from storage.enums import RecordKind, Status
+from storage.identity import pseudonym
 from storage.models import (
     Activity,
     Attachment,
@@ -23,11 +25,16 @@ from storage.models import (
     WeeklyReport,
 )
 
+# A draft of these is a tip not yet sent: counted only for the person themselves.
+TIP_FLOWS = ("tip", "tip_add")
+
 
 async def purge_closed_tips(
     session: AsyncSession, now: datetime, days: int, commune_id: int | None = None
 ) -> int:
-    """Delete tips closed more than days ago, with their messages, files and history."""
+    """Delete tips closed more than days ago, with their messages, files and history; and the
+    way back of any closed tip that still has one."""
+    await way_back.forget_closed(session=session)
     closed_before = now - timedelta(days=days)
     last_closed = (
         select(StatusChange.record_id)
@@ -49,11 +56,26 @@ async def purge_closed_tips(
     return len(ids)
 
 
+async def rewrite_conversations(session: AsyncSession) -> int:
+    """Write every conversation row again as it is, all in one transaction.
+
+    PostgreSQL keeps on each row the id of the transaction that last wrote it (xmin). A
+    tipster's conversation is written in the transaction that stores their tip, so until they
+    write again it shares that id with the tip's first history row: a join for whoever can
+    read system columns. Rewritten together (nightly, with the purge), every conversation
+    shares one id instead. The version is left alone: nothing changed for a worker to redo."""
+    result = await session.execute(update(Conversation).values(updated_at=Conversation.updated_at))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def stored_about(
-    session: AsyncSession, person_id: int, *, with_tips: bool
+    session: AsyncSession, person_id: int, *, with_tips: bool, secret: bytes | None = None
 ) -> list[tuple[str, str]]:
-    """(what, value) lines of everything kept about a person. Tips are counted only for the
-    person themselves (with_tips): nobody else may learn that they sent one."""
+    """(what, value) lines of everything kept about a person. Tips are shown only to the
+    person themselves (with_tips; found by their pseudonyms, made with secret): nobody else
+    may learn that they sent one. Without them, what only a tipster has (a tip half written,
+    a message to them as a tipster still waiting) is not counted either, so that a tipster's
+    lines read as anyone's."""
     person = await session.get(Person, person_id)
     if person is None:
         return []
@@ -85,17 +107,22 @@ async def stored_about(
     lines.append(("invites", str(invites)))
     chats = [i.chat_id for i in identities]
     if chats:
+        open_drafts = [Conversation.chat_id.in_(chats), Conversation.flow.is_not(None)]
+        to_them = [OutboxMessage.chat_id.in_(chats)]
+        if not with_tips:
+            open_drafts.append(Conversation.flow.not_in(TIP_FLOWS))
+            to_them.append(OutboxMessage.ephemeral.is_(False))
         drafts = await session.scalar(
-            select(func.count())
-            .select_from(Conversation)
-            .where(Conversation.chat_id.in_(chats), Conversation.flow.is_not(None))
+            select(func.count()).select_from(Conversation).where(*open_drafts)
         )
         queued = await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.chat_id.in_(chats))
+            select(func.count()).select_from(OutboxMessage).where(*to_them)
         )
         lines += [("reports in progress", str(drafts)), ("messages sent or queued", str(queued))]
     if with_tips:
-        keys = [i.pseudonym for i in identities]
+        if secret is None:
+            raise ValueError("a person's tips are found with the secret key")
+        keys = [pseudonym(secret, i.channel, i.external_id) for i in identities]
         tips = (await session.scalars(select(Tip).where(Tip.reporter_key.in_(keys)))).all()
         lines += [
             ("tip", f"{tip.case_code} {tip.status}, contact left: {'yes' if tip.contact else 'no'}")

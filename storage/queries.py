@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import and_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.enums import Role
-from storage.identity import pseudonym
 from storage.models import Conversation, Identity, Person
-from storage.types import UTCDateTime, utcnow
+from storage.types import UTCDateTime, rounded, utcnow
+
+# How finely times are kept on rows that name a chat, so that none can be matched to a tip's
+# (docs/SECURITY.md, "A copy of the database"): update ids to the hour, a conversation to the
+# day, or to ten minutes while a draft is open.
+UPDATE_GRAIN = timedelta(hours=1)
+IDLE_GRAIN = timedelta(days=1)
+DRAFT_GRAIN = timedelta(minutes=10)
 
 # Written out rather than built with insert().on_conflict_do_nothing(), which SQLAlchemy
 # cannot cache and so compiles again on every update. The same SQL runs on both databases.
@@ -24,7 +32,11 @@ async def seen_before(session: AsyncSession, channel: str, update_key: str) -> b
     """Record an update id; True when it was recorded already (a repeated delivery)."""
     result = await session.execute(
         _RECORD_UPDATE,
-        {"channel": channel, "update_key": update_key, "processed_at": utcnow()},
+        {
+            "channel": channel,
+            "update_key": update_key,
+            "processed_at": rounded(utcnow(), UPDATE_GRAIN),
+        },
     )
     return result.rowcount == 0  # type: ignore[attr-defined]
 
@@ -35,7 +47,6 @@ async def chat_for(
     channel: str,
     user_id: str,
     chat_id: str,
-    secret: bytes,
     language: str,
 ) -> tuple[Identity, bool, Conversation]:
     """The sender's account with its person, and the chat's conversation: one round trip.
@@ -53,7 +64,7 @@ async def chat_for(
         )
     ).first()
     if row is None:
-        identity = await _new_identity(session, channel, user_id, chat_id, secret, language)
+        identity = await _new_identity(session, channel, user_id, chat_id, language)
         return identity, True, await conversation_for(session, channel, chat_id)
     identity, conv = row
     if identity.blocked_at is not None:
@@ -64,21 +75,24 @@ async def chat_for(
 
 
 async def _new_identity(
-    session: AsyncSession, channel: str, user_id: str, chat_id: str, secret: bytes, language: str
+    session: AsyncSession, channel: str, user_id: str, chat_id: str, language: str
 ) -> Identity:
     person = Person(role=Role.RESIDENT, language=language)
     session.add(person)
     await session.flush()
-    identity = Identity(
-        person=person,
-        channel=channel,
-        external_id=user_id,
-        chat_id=chat_id,
-        pseudonym=pseudonym(secret, channel, user_id),
-    )
+    identity = Identity(person=person, channel=channel, external_id=user_id, chat_id=chat_id)
     session.add(identity)
     await session.flush()
     return identity
+
+
+def touch(conv: Conversation, now: datetime) -> None:
+    """Note that the chat was active: to the day, or while a draft is open to ten minutes
+    rounded up, which is what the engine's "draft gone stale" check needs (it then fires
+    between the timeout and ten minutes after it)."""
+    conv.updated_at = (
+        rounded(now, DRAFT_GRAIN, up=True) if conv.flow is not None else rounded(now, IDLE_GRAIN)
+    )
 
 
 async def conversation_for(session: AsyncSession, channel: str, chat_id: str) -> Conversation:
@@ -113,15 +127,10 @@ async def add_identity(
     channel: str,
     external_id: str,
     chat_id: str,
-    secret: bytes,
 ) -> Identity:
     """Link a chat account to an existing person."""
     identity = Identity(
-        person_id=person_id,
-        channel=channel,
-        external_id=external_id,
-        chat_id=chat_id,
-        pseudonym=pseudonym(secret, channel, external_id),
+        person_id=person_id, channel=channel, external_id=external_id, chat_id=chat_id
     )
     session.add(identity)
     await session.flush()

@@ -1,8 +1,9 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the coarse times kept
+where a time must not be matched to a tip's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -34,3 +35,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def rounded(when: datetime, step: timedelta, *, up: bool = False) -> datetime:
+    """when rounded down (or up) to a whole multiple of step since the epoch, in UTC.
+
+    How times are kept where they must not be matched to a tip's: a day, an hour, ten
+    minutes, instead of the microsecond."""
+    offset = (when - _EPOCH) % step
+    if not offset:
+        return when.astimezone(UTC)
+    return (when - offset + (step if up else timedelta(0))).astimezone(UTC)
+
+
+def utcday() -> datetime:
+    """Today's UTC midnight: the creation time of rows that name a chat account."""
+    return rounded(utcnow(), timedelta(days=1))

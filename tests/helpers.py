@@ -16,15 +16,21 @@ from conversations.flows import all_flows
 from handlers.router import Router
 from storage import admin
 from storage.enums import Role, TeamKind
-from storage.identity import pseudonym
+from storage.keyring import Keyring
 from storage.models import Identity, Person
 
 SECRET = b"test-secret"
+TIP_KEYS = Keyring((b"test tip key, not for production",))
 _updates = itertools.count(1000)
 
 
 def make_router(sessions: async_sessionmaker[AsyncSession], clock: Any, **config: Any) -> Router:
-    return Router(sessions, Engine(all_flows()), EngineConfig(secret=SECRET, **config), clock=clock)
+    return Router(
+        sessions,
+        Engine(all_flows()),
+        EngineConfig(secret=SECRET, tip_keys=TIP_KEYS, **config),
+        clock=clock,
+    )
 
 
 @dataclass
@@ -139,7 +145,6 @@ async def link(
         channel=channel,
         external_id=chat_id,
         chat_id=chat_id,
-        pseudonym=pseudonym(SECRET, channel, chat_id),
     )
     session.add(identity)
     await session.flush()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage import cases
+from storage import cases, way_back
 from storage.enums import HistoryEntry, RecordKind, Severity, Status
 from storage.identity import pseudonym
+from storage.keyring import Keyring
 from storage.models import Person
 from storage.queries import load_person
 from storage.reports import add_incident, add_tip
-from tests.helpers import SECRET, make_commune
+from tests.helpers import SECRET, TIP_KEYS, make_commune
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -51,9 +52,13 @@ async def test_a_case_is_acknowledged_assigned_noted_and_closed_from_a_shell(ses
         )
         assert record is incident
 
-        told = await cases.acknowledge(session=session, person=officer, record=record, now=NOW)
+        told = await cases.acknowledge(
+            session=session, person=officer, record=record, now=NOW, keys=TIP_KEYS
+        )
         assert [chat.chat_id for chat in told or []] == ["head"]  # the reporter hears of it
-        again = await cases.acknowledge(session=session, person=officer, record=record, now=NOW)
+        again = await cases.acknowledge(
+            session=session, person=officer, record=record, now=NOW, keys=TIP_KEYS
+        )
         assert again is None  # already acknowledged: nobody is told twice
 
         member = await load_person(session, c.member)
@@ -74,11 +79,21 @@ async def test_a_case_is_acknowledged_assigned_noted_and_closed_from_a_shell(ses
             session=session, person=officer, record=record, text="đã gọi điện", now=NOW
         )
         in_progress = await cases.change_status(
-            session=session, person=officer, record=record, status=Status.IN_PROGRESS, now=NOW
+            session=session,
+            person=officer,
+            record=record,
+            status=Status.IN_PROGRESS,
+            now=NOW,
+            keys=TIP_KEYS,
         )
         assert in_progress == []  # the reporter is not told of every step
         told = await cases.close(
-            session=session, person=officer, record=record, outcome="hòa giải thành", now=NOW
+            session=session,
+            person=officer,
+            record=record,
+            outcome="hòa giải thành",
+            now=NOW,
+            keys=TIP_KEYS,
         )
         assert [chat.chat_id for chat in told] == ["head"]
         assert record.status == Status.CLOSED and record.outcome == "hòa giải thành"
@@ -160,7 +175,9 @@ async def test_the_queue_filters_by_status_kind_hamlet_assignee_urgency_and_peri
         recent = await _incident(session, c, hours_ago=1)
         tip = await _tip(session, c, hours_ago=3)
         closed = await _incident(session, c, hours_ago=5)
-        await cases.close(session=session, person=officer, record=closed, outcome="xong", now=NOW)
+        await cases.close(
+            session=session, person=officer, record=closed, outcome="xong", now=NOW, keys=TIP_KEYS
+        )
         await cases.assign(
             session=session, person=officer, record=recent, assignee_id=officer.id, now=NOW
         )
@@ -194,13 +211,22 @@ async def test_the_queue_filters_by_status_kind_hamlet_assignee_urgency_and_peri
         assert [r.code for r in page] == [tip.case_code, vv(old)] and total == 4
 
 
-async def test_a_question_reaches_the_tipster_by_pseudonym_only(sessions):
+async def test_a_question_reaches_the_tipster_by_the_sealed_way_back_only(sessions):
     c = await make_commune(sessions)
     async with sessions() as session, session.begin():
         officer = await load_person(session, c.officer)
         tip = await _tip(session, c, chat="head")  # the hamlet head's account sent it
+        await way_back.remember(
+            session=session, tip=tip, channel="telegram", chat_id="head", keys=TIP_KEYS
+        )
+        assert "head" not in (tip.reply_to or "")
         chats = await cases.ask_tipster(
-            session=session, person=officer, tip=tip, question="Lúc mấy giờ?", now=NOW
+            session=session,
+            person=officer,
+            tip=tip,
+            question="Lúc mấy giờ?",
+            now=NOW,
+            keys=TIP_KEYS,
         )
         assert [chat.chat_id for chat in chats] == ["head"]
         lines = await cases.tip_messages(session=session, tip=tip)
@@ -213,3 +239,17 @@ async def test_a_question_reaches_the_tipster_by_pseudonym_only(sessions):
         )
         other = pseudonym(SECRET, "telegram", "someone-else")
         assert await cases.own_tip(session=session, tip_id=tip.id, reporter_key=other) is None
+
+        # Another key, or the sealed value moved to another tip, leads nowhere.
+        stranger = Keyring.generate()
+        assert await cases.reporter_chats(session=session, record=tip, keys=stranger) == []
+        second = await _tip(session, c, chat="member")
+        second.reply_to = tip.reply_to
+        assert await cases.reporter_chats(session=session, record=second, keys=TIP_KEYS) == []
+
+        told = await cases.close(
+            session=session, person=officer, record=tip, outcome="xong", now=NOW, keys=TIP_KEYS
+        )
+        assert [chat.chat_id for chat in told] == ["head"]  # told once more, then forgotten
+        assert tip.reply_to is None
+        assert await cases.reporter_chats(session=session, record=tip, keys=TIP_KEYS) == []

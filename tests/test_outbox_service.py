@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import outbox
@@ -174,7 +174,8 @@ async def test_a_chat_that_blocked_the_bot_gets_nothing_more(sessions):
     async with sessions() as session:
         head = await find_identity(session=session, channel="telegram", external_id="head")
         member = await find_identity(session=session, channel="telegram", external_id="member")
-    assert isinstance(head, Identity) and head.blocked_at == T0
+    # Noted to the day: the time of a failed message to a tipster would name its tip.
+    assert isinstance(head, Identity) and head.blocked_at == T0.replace(hour=0, minute=0)
     assert isinstance(member, Identity) and member.blocked_at is None
     for message in ("head #1", "member #1", "head #2"):
         await _write(sessions, message.split()[0], message)
@@ -244,3 +245,40 @@ async def test_two_claims_at_once_share_out_the_messages(sessions):
         theirs = await outbox.claim(session=second, **kwargs)  # skips the rows locked above
     assert [r.text for r in mine] == ["tin 0", "tin 1"]
     assert [r.text for r in theirs] == ["tin 2", "tin 3"]
+
+
+async def test_a_message_to_a_tipster_leaves_no_row_once_sent_or_given_up(sessions):
+    """Ephemeral rows: deleted when sent, when they fail for good, when given up and when
+    their chat blocked the bot; a retry keeps them until then. Other rows stay as they were."""
+    await make_commune(sessions)
+
+    async def write(chat_id: str, text: str, ephemeral: bool = True) -> None:
+        async with sessions() as session, session.begin():
+            await outbox.enqueue(
+                session, channel="telegram", chat_id=chat_id, text=text, now=T0, ephemeral=ephemeral
+            )
+
+    async def texts() -> list[str]:
+        async with sessions() as session:
+            return list((await session.scalars(select(OutboxMessage.text))).all())
+
+    await write("t-1", "question, sent")
+    await write("t-2", "question, failing")
+    await write("t-3", "question, given up")
+    await write("officer", "tip for officers", ephemeral=False)
+    sent, failing, given_up, kept = await _claim(sessions)
+    await _sent(sessions, [sent, kept])
+    await _fail(sessions, failing, final=False, retry_at=T0)
+    async with sessions() as session, session.begin():
+        await outbox.give_up(session=session, row_ids=[given_up.id], reason="stopping")
+    assert sorted(await texts()) == ["question, failing", "tip for officers"]
+    [again] = await _claim(sessions)
+    await _fail(sessions, again, final=True)
+    assert await texts() == ["tip for officers"]
+    await write("head", "to a chat that blocked the bot")
+    [blocked] = await _claim(sessions)
+    await _fail(sessions, blocked, final=True, blocked=True)
+    await write("head", "one more")
+    assert await _claim(sessions) == []
+    assert await texts() == ["tip for officers"]
+    assert (await _overview(sessions)).counts["sent"] == 1

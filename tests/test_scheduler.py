@@ -435,7 +435,7 @@ async def test_two_dispatchers_on_postgresql_send_each_message_once(sessions, cl
     sent: list[str] = []
 
     class Recorder:
-        async def send(self, chat_id, text, buttons, media=None) -> None:
+        async def send(self, chat_id, text, buttons, media=None, ephemeral=False) -> None:
             await asyncio.sleep(0.001)
             sent.append(text)
 

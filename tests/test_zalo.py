@@ -313,3 +313,62 @@ async def test_answers_that_end_an_exchange_on_zalo_are_followed_by_the_menu(zal
         assert "1. 📂 Vụ việc, tin báo đang mở" in officer.last[-1], command
     await officer.say("1")  # the number answers the menu that followed
     assert "Không có vụ việc hay tin báo nào đang mở" in officer.text
+
+
+async def test_a_question_reaches_a_zalo_tipster_without_numbers_and_is_answered(
+    zalo, sessions, clock
+):
+    """Zalo has no buttons: numbers a message came with are remembered on the chat. A
+    question to a tipster comes without them (remembered, they would name the tip); the
+    tipster answers from the menu."""
+    from conversations.callbacks import decode
+    from storage.models import Conversation
+    from tests.helpers import Chat
+
+    api, client, transport = zalo
+    await make_commune(sessions, prefix="x-")
+    tipster = ZaloChat(api, transport, "tipster-z")
+    await tipster.say("chao")
+    await tipster.choose("Gửi tin báo")
+    await tipster.say("Có người lạ dò xét nhà vắng chủ")
+    await tipster.say("bo qua")
+    await tipster.say("xong")
+    await tipster.choose("Giữ bí mật")
+    await tipster.choose("Gửi")
+    code = tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+
+    async def menu() -> list[Any]:
+        async with sessions() as session:
+            conv = await session.scalar(
+                select(Conversation).where(Conversation.chat_id == "tipster-z")
+            )
+            return conv.menu
+
+    before = await menu()
+    officer = Chat(transport.router, "x-officer")
+    await officer.command("cases")
+    await officer.tap(code)
+    await officer.tap("Hỏi người báo tin")
+    await officer.say("Người lạ đi xe gì?")
+    await officer.tap("Gửi câu hỏi")
+    dispatcher = Dispatcher(
+        sessions,
+        {"zalo": ZaloSender(client, sessions)},
+        clock=clock,
+        limiters={"zalo": RateLimiter(Limits(5, 0, 20), lambda: 0.0)},
+    )
+    await dispatcher.run_once()
+    question = api.sent("tipster-z")[-1]
+    assert "Người lạ đi xe gì?" in question and "Bổ sung tin đã báo" in question
+    assert "1." not in question
+    assert await menu() == before
+    assert not any(decode(data).__class__.__name__ == "CaseAction" for _, data in before)
+    await tipster.choose("Bổ sung tin đã báo")
+    await tipster.choose(code)
+    await tipster.say("Xe máy màu đỏ")
+    await tipster.say("xong")
+    await tipster.choose("Gửi")
+    assert f"Đã bổ sung thông tin cho tin báo {code}" in tipster.text
+    await officer.command("cases")
+    await officer.tap(code)
+    assert "Người báo tin: Xe máy màu đỏ" in officer.text

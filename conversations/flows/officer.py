@@ -29,7 +29,8 @@ async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | N
 
 
 async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
-    """Queue a message about a case to each chat, in the chat's language."""
+    """Queue a message about a case to each of its reporter's chats, in the chat's language;
+    to a tipster, ephemeral (storage.outbox)."""
     for chat in chats:
         await ctx.notify(
             chat.channel,
@@ -37,6 +38,7 @@ async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: s
             tr(chat.language, key, code=cases.case_code(record)),
             purpose="case_update",
             commune_id=record.commune_id,
+            ephemeral=isinstance(record, Tip),
         )
 
 
@@ -85,6 +87,7 @@ async def _submit_close(ctx: Ctx, data: Data) -> str:
         record=record,
         outcome=_outcome(ctx, data),
         now=ctx.now,
+        keys=ctx.config.tip_keys,
     )
     await tell(ctx, record, told, "case.told_closed")
     return ctx.t("case.closed", code=cases.case_code(record))
@@ -95,7 +98,12 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
     if not isinstance(tip, Tip):
         return ctx.t("alert.not_yours")
     chats = await cases.ask_tipster(
-        session=ctx.session, person=ctx.person, tip=tip, question=data["question"], now=ctx.now
+        session=ctx.session,
+        person=ctx.person,
+        tip=tip,
+        question=data["question"],
+        now=ctx.now,
+        keys=ctx.config.tip_keys,
     )
     answer = CaseAction(Verb.REPLY, KIND_LETTER[RecordKind.TIP], tip.id).encode()
     for chat in chats:
@@ -111,6 +119,7 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
             buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
             purpose="tip_question",
             commune_id=tip.commune_id,
+            ephemeral=True,
         )
     return ctx.t("case.asked", code=tip.case_code)
 

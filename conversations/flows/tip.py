@@ -20,7 +20,7 @@ from conversations.flows.common import (
     text_of,
     tr,
 )
-from storage import tip_access, tips
+from storage import tip_access, tips, way_back
 from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
 
@@ -33,7 +33,7 @@ async def too_many(ctx: Ctx) -> str | None:
         (timedelta(days=1), ctx.config.tips_per_day),
     ):
         sent = await tips.sent_since(
-            session=ctx.session, reporter_key=ctx.identity.pseudonym, since=ctx.now - window
+            session=ctx.session, reporter_key=ctx.pseudonym, since=ctx.now - window
         )
         if sent >= limit:
             again = ctx.local(ctx.now + window).strftime("%H:%M %d/%m")
@@ -102,13 +102,20 @@ async def _submit(ctx: Ctx, data: Data) -> str:
         media=attachments(data.get("description"), data.get("media")),
         commune_id=int(data["commune_id"]),
         hamlet_id=None,
-        reporter_key=ctx.identity.pseudonym,
+        reporter_key=ctx.pseudonym,
         description=text_of(ctx, data.get("description")),
         place_text=place,
         latitude=lat,
         longitude=lon,
         contact=contact,
         received_at=ctx.now,
+    )
+    await way_back.remember(
+        session=ctx.session,
+        tip=tip,
+        channel=ctx.event.channel,
+        chat_id=ctx.event.chat_id,
+        keys=ctx.config.tip_keys,
     )
     await _notify_officers(ctx, tip, "tip.officer_new", tip.description)
     access = await tip_access.issue(session=ctx.session, tip=tip, key=ctx.config.secret)
@@ -182,7 +189,7 @@ async def _load_mine(ctx: Ctx, data: Data) -> str | None:
     if "tip_id" in data:  # opened from another chat with its secret code
         data["tips"] = [[data["code"], ""]]
         return None
-    mine = await tips.open_tips_of(session=ctx.session, reporter_key=ctx.identity.pseudonym)
+    mine = await tips.open_tips_of(session=ctx.session, reporter_key=ctx.pseudonym)
     if not mine:
         return ctx.t("tip_add.none")
     data["tips"] = [[t.case_code, (t.description or "")[:30]] for t in mine]
@@ -204,9 +211,7 @@ async def _submit_more(ctx: Ctx, data: Data) -> str:
     if "tip_id" in data:  # opened with the secret code, checked when it was typed
         tip = await tips.by_id(session=ctx.session, tip_id=int(data["tip_id"]))
     else:
-        tip = await tips.tip_of(
-            session=ctx.session, code=data["code"], reporter_key=ctx.identity.pseudonym
-        )
+        tip = await tips.tip_of(session=ctx.session, code=data["code"], reporter_key=ctx.pseudonym)
     if tip is None:
         return ctx.t("tip_add.none")
     body = text_of(ctx, data.get("body")) or ""
