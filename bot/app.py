@@ -24,6 +24,7 @@ from scheduler.service import SchedulerService
 from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
+from storage.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,13 @@ async def run_bot(
             on_queued=services.dispatcher.wake,
             retention_days=settings.tip_retention_days,
             alert_repeat=timedelta(minutes=settings.alert_repeat_minutes),
+            keep=Retention(
+                sent_messages_days=settings.sent_message_retention_days,
+                drafts_days=settings.draft_retention_days,
+                update_ids_days=settings.update_id_retention_days,
+                incident_names_days=settings.incident_name_retention_days,
+                digest_images_days=settings.digest_image_retention_days,
+            ),
         )
         await schedules.start()
         freeze_startup_objects()

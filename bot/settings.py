@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     seed_demo_on_first_run: bool = True
     tip_retention_days: int = Field(default=365, ge=1)
     outbox_stuck_seconds: int = Field(default=120, ge=1)
+    sent_message_retention_days: int = Field(default=7, ge=1)
+    draft_retention_days: int = Field(default=30, ge=1)
+    update_id_retention_days: int = Field(default=2, ge=1)
+    incident_name_retention_days: int = Field(default=3 * 365, ge=30)
+    digest_image_retention_days: int = Field(default=90, ge=1)
     tips_per_hour: int = Field(default=5, ge=1)
     tips_per_day: int = Field(default=20, ge=1)
     alert_repeat_minutes: int = Field(default=10, ge=1, le=24 * 60)

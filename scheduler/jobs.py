@@ -27,6 +27,7 @@ from storage.periods import Period, last_complete
 from storage.privacy import purge_closed_tips, rewrite_conversations
 from storage.reminders import hamlet_head_chats, missing_hamlets
 from storage.reports import week_start
+from storage.retention import Retention, purge_bot_state
 from storage.schedules import claim_run, enabled_schedules, ensure_defaults
 
 REMINDERS = ("remind", "remind_again")
@@ -49,13 +50,21 @@ async def run_job(
     out_dir: Path,
     default_language: str = "vi",
     retention_days: int = 365,
+    keep: Retention | None = None,
 ) -> str:
     """Do job for the occasion of fire (idempotent); a line saying what happened."""
     tz = ZoneInfo(commune.timezone)
     if job == "purge":
         purged = await purge_closed_tips(session, now, retention_days, commune.id)
-        await rewrite_conversations(session)  # for every commune: cheap, and idempotent
-        return f"{commune.display_name}: purged {purged} closed tip(s) past retention."
+        # For every commune at once: cheap, and the same however often it runs.
+        await rewrite_conversations(session)
+        kept = keep or Retention()
+        gone = await purge_bot_state(session=session, now=now, keep=kept)
+        images = forget_old_files(out_dir, now, kept.digest_images_days)
+        return (
+            f"{commune.display_name}: purged {purged} closed tip(s) past retention; "
+            + ", ".join(f"{n} {what}" for what, n in {**gone, "digest_images": images}.items())
+        )
     if job.startswith("digest_"):
         kind = job.removeprefix("digest_")
         period = last_complete(DIGEST_KINDS[kind], fire.astimezone(tz).date())
@@ -181,6 +190,19 @@ async def run_due(
         await run_job(session, commune, job, fire, now, out_dir, default_language, retention_days)
         for commune, job, fire in await due_jobs(session, now, jobs)
     ]
+
+
+def forget_old_files(folder: Path, now: datetime, days: int) -> int:
+    """Delete chart images older than days from the digests folder; how many."""
+    if not folder.is_dir():
+        return 0
+    cutoff = (now - timedelta(days=days)).timestamp()
+    gone = 0
+    for path in folder.rglob("*.png"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 async def repeat_alerts(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from scheduler.crontab import last_fire, parse
 from scheduler.jobs import due_jobs, repeat_alerts, run_job
 from storage import leader
+from storage.retention import Retention
 from storage.schedules import commune_schedule, enabled_timings, ensure_defaults
 from storage.types import utcnow
 
@@ -87,7 +88,9 @@ class SchedulerService:
         check_seconds: float = 30,
         retention_days: int = 365,
         alert_repeat: timedelta = timedelta(minutes=10),
+        keep: Retention | None = None,
     ) -> None:
+        self.keep = keep or Retention()
         self.retention_days = retention_days
         self.alert_repeat = alert_repeat
         self.sessions = sessions
@@ -243,6 +246,7 @@ class SchedulerService:
                 self.out_dir,
                 self.default_language,
                 self.retention_days,
+                self.keep,
             )
         self._queued()
         return line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.cli import main
 from conversations.events import MediaIn
@@ -174,3 +174,59 @@ def test_debug_logs_never_hold_library_traffic(caplog):
     for name in QUIET_LOGGERS:
         logging.getLogger(f"{name}.anything").debug("update text: Có người lạ")
     assert "Có người lạ" not in caplog.text
+
+
+async def test_the_nightly_purge_keeps_the_bots_own_records_only_their_stated_time(
+    sessions, clock, tmp_path
+):
+    import os
+
+    from scheduler.jobs import run_job
+    from storage.models import Commune, Conversation, Incident, OutboxMessage, ProcessedUpdate
+    from storage.retention import Retention
+
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    member = Chat(router, "member")
+    await member.report_incident("Trộm cắp", "Mất xe đạp")  # an officer's alert is queued
+    officer = Chat(router, "officer")
+    await officer.send(callback="a:close:i:1")
+    await officer.say("Đã trả lại xe")
+    await officer.tap("Đóng vụ việc")
+    head = Chat(router, "head")
+    await head.command("start")
+    await head.tap("Báo cáo tuần")  # a draft, left paused
+    old_chart = tmp_path / "digests" / "old.png"
+    old_chart.parent.mkdir()
+    old_chart.write_bytes(b"\x89PNG")
+    os.utime(old_chart, (0, 0))
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage).values(status="sent", sent_at=clock() - timedelta(days=8))
+        )
+    keep = Retention(incident_names_days=30)
+
+    async def purge():
+        async with sessions() as session, session.begin():
+            commune = await session.scalar(select(Commune))
+            return await run_job(
+                session, commune, "purge", clock(), clock(), tmp_path / "digests", keep=keep
+            )
+
+    clock.advance(days=8)  # update ids are stamped by the wall clock: a week on is past them
+    said = await purge()
+    assert "sent_messages" in said and not old_chart.exists()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 0
+        draft = await session.scalar(select(Conversation).where(Conversation.chat_id == "head"))
+        assert draft.flow == "weekly"  # eight days old: kept
+        incident = await session.get(Incident, 1)
+        assert incident.reporter_id is not None
+    clock.advance(days=31)
+    await purge()
+    async with sessions() as session:
+        draft = await session.scalar(select(Conversation).where(Conversation.chat_id == "head"))
+        assert draft.flow is None
+        incident = await session.get(Incident, 1)
+        assert incident.reporter_id is None and incident.description == "Mất xe đạp"
