@@ -38,6 +38,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         max_attachments=settings.max_attachments,
         max_media_bytes=settings.max_media_bytes,
         tips_per_hour=settings.tips_per_hour,
+        tip_retention_days=settings.tip_retention_days,
         tips_per_day=settings.tips_per_day,
         default_language=settings.default_language,
         default_timezone=settings.timezone,

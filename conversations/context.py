@@ -26,6 +26,7 @@ class EngineConfig:
     max_text: int = 4000
     max_attachments: int = 10
     max_media_bytes: int = 20 * 1024 * 1024
+    tip_retention_days: int = 365  # said in the notice on personal data
     tips_per_hour: int = 5  # tips and additions one sender may send
     tips_per_day: int = 20
     default_language: str = "vi"

@@ -8,6 +8,7 @@ from conversations.callbacks import CANCEL, MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply
+from conversations.flows.tip import notice
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
@@ -85,6 +86,8 @@ async def handle_command(
         )
         body = "\n".join(f"• {ctx.t('data.' + k.replace(' ', '_'))}: {v}" for k, v in lines)
         text = ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention")
+        commune = ctx.person.commune.display_name if ctx.person.commune else ""
+        text += "\n\n" + notice(ctx, commune)
         return [Reply(text, private_only=True)]
     engine.pause(conv)
     return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]

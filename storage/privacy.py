@@ -1,5 +1,6 @@
 """Personal data: what is stored about a person, and purging closed tips after a time
-(Decree 13/2023/NĐ-CP: collect what the report needs, keep it for a stated time)."""
+(the Personal Data Protection Law, Law 91/2025/QH15, in force since 1 January 2026: collect
+what the report needs, keep it for a stated time, answer a person's request)."""
 
 from __future__ import annotations
 

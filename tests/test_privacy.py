@@ -230,3 +230,22 @@ async def test_the_nightly_purge_keeps_the_bots_own_records_only_their_stated_ti
         assert draft.flow is None
         incident = await session.get(Incident, 1)
         assert incident.reporter_id is None and incident.description == "Mất xe đạp"
+
+
+async def test_a_first_tip_starts_with_the_notice_on_personal_data(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    tipster = Chat(router, "first-timer")
+    await tipster.command("start")
+    await tipster.tap("Gửi tin báo")
+    await tipster.say("Có người lạ dò xét nhà vắng chủ")
+    await tipster.tap("Bỏ qua")
+    await tipster.tap("Không có ảnh")
+    await tipster.tap("Giữ bí mật")
+    notice = tipster.text  # the summary, before anything is sent
+    assert "Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15" in notice
+    assert "Công an xã Tân Hòa nhận và xử lý" in notice
+    assert "365 ngày sau khi xử lý xong" in notice
+    await tipster.tap("Gửi")
+    await tipster.command("dulieu")
+    assert "91/2025/QH15" in tipster.text

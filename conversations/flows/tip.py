@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conversations.answers import Voice
@@ -45,17 +45,28 @@ async def _load(ctx: Ctx, data: Data) -> str | None:
     refusal = await too_many(ctx)
     if refusal:
         return refusal
-    if ctx.person.commune_id is not None:
+    ever = await tips.sent_since(
+        session=ctx.session, reporter_key=ctx.pseudonym, since=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    if ever == 0:
+        data["first_tip"] = True  # the notice on personal data comes before it is sent
+    if ctx.person.commune_id is not None and ctx.person.commune is not None:
         data["commune_id"] = ctx.person.commune_id
+        data["communes"] = [[ctx.person.commune_id, ctx.person.commune.display_name]]
         return None
     communes = await tips.communes(session=ctx.session)
     if not communes:
         return ctx.t("tip.no_commune")
     if len(communes) == 1:
         data["commune_id"] = communes[0].id
-    else:
-        data["communes"] = [[c.id, c.display_name] for c in communes]
+    data["communes"] = [[c.id, c.display_name] for c in communes]
     return None
+
+
+def notice(ctx: Ctx, commune: str) -> str:
+    """The notice on personal data, naming the commune mid-sentence ("Công an xã Tân Hòa")."""
+    named = commune[:1].lower() + commune[1:]
+    return ctx.t("tip.notice", commune=named, days=ctx.config.tip_retention_days)
 
 
 def _where_options(ctx: Ctx, data: Data) -> list[Option]:
@@ -74,7 +85,11 @@ def _summary(ctx: Ctx, data: Data) -> str:
         (ctx.t("field.media"), show_media(ctx, data.get("media"))),
         (ctx.t("field.identity"), contact),
     )
-    return summary + _voice_warning(ctx, data.get("description"), data.get("media"))
+    summary += _voice_warning(ctx, data.get("description"), data.get("media"))
+    if data.get("first_tip"):
+        names = {str(i): name for i, name in data.get("communes") or []}
+        summary += "\n\n" + notice(ctx, names.get(str(data.get("commune_id")), ""))
+    return summary
 
 
 def _voice_warning(ctx: Ctx, note: object, media: object) -> str:
@@ -139,7 +154,7 @@ FLOW = Flow(
             "commune_id",
             Kind.CHOICE,
             "tip.ask_commune",
-            when=lambda ctx, d: "communes" in d,
+            when=lambda ctx, d: len(d.get("communes") or []) > 1,
             options=lambda ctx, d: [Option(str(i), name) for i, name in d["communes"]],
         ),
         Step("description", Kind.TEXT, "tip.ask_what", voice_ok=True, summary_label="field.what"),
