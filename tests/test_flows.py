@@ -468,3 +468,24 @@ async def test_moving_the_duty_chat_tells_the_old_group_and_the_admins(sessions,
         )
     assert "không gửi vào nhóm này nữa" in sent["-100old"]
     assert "Trần Quốc Tuấn vừa chuyển nhóm trực" in sent["chief"]
+
+
+async def test_wrong_invite_codes_run_out_for_everyone_however_many_accounts_guess(sessions, clock):
+    from storage import admin
+    from storage.models import Person
+
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        person = await session.get(Person, c.head)
+        code = (await admin.issue_invite(session, person, 14)).code
+    router = make_router(sessions, clock)
+    for account in range(25):  # each account stays under its own limit of five
+        guesser = Chat(router, f"guesser-{account}")
+        for n in range(4):
+            await guesser.say(f"ABCD-{account:04d}-{n:04d}")
+    latecomer = Chat(router, "latecomer")
+    await latecomer.command("start", code)
+    assert "quá nhiều lần" in latecomer.text
+    clock.advance(hours=1, minutes=1)
+    await latecomer.command("start", code)
+    assert "Nguyễn Văn Hùng" in latecomer.text
