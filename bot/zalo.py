@@ -131,11 +131,17 @@ class ZaloTransport:
         await self.client.send_message(chat_id, render(reply, self.language))
 
     async def poll(self, seconds: int = 30) -> None:
-        """Long polling (the webhook is removed first: the two exclude each other)."""
-        await self.client.call("deleteWebhook")
+        """Long polling (the webhook is removed first: the two exclude each other).
+
+        It survives any failure of its own, retrying with a growing pause; only a rejected
+        token stops it, with one line saying which setting to fix."""
         backoff = 1.0
+        webhook_removed = False
         while True:
             try:
+                if not webhook_removed:
+                    await self.client.call("deleteWebhook")
+                    webhook_removed = True
                 result = await self.client.call(
                     "getUpdates", {"timeout": seconds}, wait=seconds + 10
                 )
@@ -143,7 +149,15 @@ class ZaloTransport:
             except ZaloError as exc:
                 if exc.code == 408 or "timeout" in exc.description.lower():
                     continue  # an idle poll: normal
-                log.warning("Zalo getUpdates failed (%s); retrying in %.0f s", exc, backoff)
+                if exc.code == 401:
+                    log.error("Zalo refused ZALO_BOT_TOKEN (401): check it; Zalo polling stops")
+                    return
+                log.warning("Zalo polling failed (%s); retrying in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(60.0, backoff * 2)
+                continue
+            except Exception:  # a bug of ours must not leave the bot deaf
+                log.exception("Zalo polling failed; retrying in %.0f s", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(60.0, backoff * 2)
                 continue

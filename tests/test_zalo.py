@@ -372,3 +372,34 @@ async def test_a_question_reaches_a_zalo_tipster_without_numbers_and_is_answered
     await officer.command("cases")
     await officer.tap(code)
     assert "Người báo tin: Xe máy màu đỏ" in officer.text
+
+
+async def test_long_polling_survives_failures_at_start_and_stops_only_on_a_rejected_token(
+    zalo, sessions, caplog
+):
+    api, _, transport = zalo
+    await make_commune(sessions, prefix="x-")
+    failures = {"deleteWebhook": 2, "getUpdates": 1}
+
+    def flaky(method: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if failures.get(method, 0) > 0:
+            failures[method] -= 1
+            return {"ok": False, "error_code": 500, "description": "Internal error"}
+        return None
+
+    api.fail = flaky
+    poller = asyncio.create_task(transport.poll(seconds=1))
+    try:
+        api.push(zl.text("u-9", "/start"))
+        for _ in range(200):  # 1 + 2 + 4 seconds of backoff at most
+            if api.sent("u-9"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        poller.cancel()
+    assert api.sent("u-9"), "the poller went deaf after a failed start"
+    assert failures == {"deleteWebhook": 0, "getUpdates": 0}
+
+    api.fail = lambda method, payload: {"ok": False, "error_code": 401, "description": "x"}
+    await asyncio.wait_for(transport.poll(seconds=1), timeout=5)  # returns: nothing to retry
+    assert "ZALO_BOT_TOKEN" in caplog.text
