@@ -41,9 +41,16 @@ def _fail(message: str) -> int:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken
+
     from bot.app import run_bot
 
-    return await run_bot(settings, console=args.console, person_id=args.person)
+    try:
+        return await run_bot(settings, console=args.console, person_id=args.person)
+    except InvalidToken:
+        return _fail(
+            "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather, then set it in .env"
+        )
 
 
 async def db(settings: Settings, args: argparse.Namespace) -> int:

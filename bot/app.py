@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -93,6 +95,30 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+T = TypeVar("T")
+START_ATTEMPTS = 8
+
+
+async def until_reached(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """A start-up call to a platform, tried again through network errors, 5xx and 429 with a
+    growing pause, each failure logged in one line. A rejected token is not retried."""
+    from telegram.error import InvalidToken, NetworkError, RetryAfter
+
+    delay = 1.0
+    for _ in range(START_ATTEMPTS - 1):
+        try:
+            return await call()
+        except InvalidToken:
+            raise
+        except (NetworkError, RetryAfter) as exc:  # TimedOut and BadGateway are NetworkErrors
+            wait = exc.retry_after if isinstance(exc, RetryAfter) else delay
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            log.warning("%s failed (%s); trying again in %.0f s", what, exc, seconds)
+            await asyncio.sleep(seconds)
+            delay = min(60.0, delay * 2)
+    return await call()
+
+
 async def run_bot(
     settings: Settings, *, console: bool = False, person_id: str | None = None
 ) -> int:
@@ -111,13 +137,17 @@ async def run_bot(
             telegram_app = build_application(
                 settings.telegram_bot_token, settings.telegram_api_base_url, services.router
             )
-            await telegram_app.initialize()
+            await until_reached("Telegram getMe", telegram_app.initialize)
             services.dispatcher.senders[Channel.TELEGRAM] = TelegramSender(telegram_app.bot)
-            await set_commands(telegram_app.bot, settings.default_language)
+            bot = telegram_app.bot
+            await until_reached(
+                "Telegram setMyCommands", lambda: set_commands(bot, settings.default_language)
+            )
             await telegram_app.start()
             assert telegram_app.updater is not None
+            updater = telegram_app.updater
             if settings.telegram_webhook_url:
-                await telegram_app.updater.start_webhook(
+                await updater.start_webhook(
                     listen=settings.webhook_listen,
                     port=settings.webhook_port,
                     url_path="telegram",
@@ -125,7 +155,10 @@ async def run_bot(
                     webhook_url=settings.telegram_webhook_url.rstrip("/") + "/telegram",
                 )
             else:
-                await telegram_app.updater.start_polling(drop_pending_updates=False)
+                await until_reached(
+                    "Telegram deleteWebhook",
+                    lambda: updater.start_polling(drop_pending_updates=False),
+                )
             log.info(
                 "Telegram channel running (%s)",
                 "webhook" if settings.telegram_webhook_url else "long polling",
@@ -182,7 +215,8 @@ async def run_bot(
         if telegram_app is not None:
             if telegram_app.updater and telegram_app.updater.running:
                 await telegram_app.updater.stop()
-            await telegram_app.stop()
+            if telegram_app.running:  # not when the start itself failed
+                await telegram_app.stop()
             await telegram_app.shutdown()
         await services.db.dispose()
 

@@ -434,3 +434,45 @@ async def test_in_a_group_refusals_exports_and_tips_go_to_the_askers_private_cha
     await bot.send(tg.text(HEAD, "/dulieu", cid=DUTY), HEAD)
     assert "Dữ liệu hệ thống lưu" in bot.text
     assert len(bot.api.sent(DUTY)) == group_before  # the group saw none of it
+
+
+async def test_start_up_goes_through_5xx_and_a_rejected_token_stops_at_once(sessions, clock):
+    from telegram.error import InvalidToken
+
+    from bot.app import until_reached
+
+    api = FakeBotApi()
+    await api.start()
+    left = {"getMe": 2, "deleteWebhook": 1}
+
+    def flaky(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        if left.get(method, 0) > 0:
+            left[method] -= 1
+            return {
+                "ok": False,
+                "error_code": 502,
+                "description": "Bad Gateway",
+                "http_status": 502,
+            }
+        return None
+
+    api.fail = flaky
+    app = build_application(TOKEN, api.base_url, make_router(sessions, clock))
+    try:
+        await until_reached("getMe", app.initialize)
+        await app.start()
+        assert app.updater is not None
+        updater = app.updater
+        await until_reached("deleteWebhook", lambda: updater.start_polling(poll_interval=0.0))
+        assert left == {"getMe": 0, "deleteWebhook": 0} and updater.running
+        await updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+        refused = build_application("1:wrong", api.base_url, make_router(sessions, clock))
+        before = len(api.calls)
+        with pytest.raises(InvalidToken):
+            await until_reached("getMe", refused.initialize)
+        assert len(api.calls) == before  # one refusal, no retries (a 401 is not recorded)
+    finally:
+        await api.stop()
