@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import way_back
@@ -56,7 +56,7 @@ def incident_code(incident_id: int) -> str:
 
 
 def case_code(record: Case) -> str:
-    """The code officers and reporters see: VV-21 for an incident, TB-XXXXXX for a tip."""
+    """The code officers and reporters see: VV-21 for an incident, TB-7K3M9Q for a tip."""
     return record.case_code if isinstance(record, Tip) else incident_code(record.id)
 
 
@@ -161,42 +161,35 @@ async def officer_chats(
         ).all()
         if duty:
             return [Chat(d.channel, d.chat_id, language) for d in duty]
-    rows = await session.execute(
-        select(Identity.channel, Identity.chat_id, Person.language)
-        .join(Person)
-        .where(
-            Person.commune_id == commune_id,
-            Person.role.in_([r.value for r in COMMUNE_ROLES]),
-            Person.active.is_(True),
-            Identity.blocked_at.is_(None),
-        )
-        .order_by(Identity.id)
+    return await _chats(
+        session,
+        Person.commune_id == commune_id,
+        Person.role.in_([r.value for r in COMMUNE_ROLES]),
+        Person.active.is_(True),
     )
-    return [Chat(c, chat, lang) for c, chat, lang in rows.all()]
 
 
 async def admin_chats(*, session: AsyncSession, commune_id: int) -> list[Chat]:
     """The private chats of a commune's active admins."""
-    rows = await session.execute(
-        select(Identity.channel, Identity.chat_id, Person.language)
-        .join(Person)
-        .where(
-            Person.commune_id == commune_id,
-            Person.role == Role.ADMIN,
-            Person.active.is_(True),
-            Identity.blocked_at.is_(None),
-        )
-        .order_by(Identity.id)
+    return await _chats(
+        session,
+        Person.commune_id == commune_id,
+        Person.role == Role.ADMIN,
+        Person.active.is_(True),
     )
-    return [Chat(c, chat, lang) for c, chat, lang in rows.all()]
 
 
 async def person_chats(*, session: AsyncSession, person_id: int) -> list[Chat]:
     """Every chat account of a person that has not blocked the bot."""
+    return await _chats(session, Identity.person_id == person_id)
+
+
+async def _chats(session: AsyncSession, *where: ColumnElement[bool]) -> list[Chat]:
+    """The chats of the accounts that match, and have not blocked the bot, in their order."""
     rows = await session.execute(
         select(Identity.channel, Identity.chat_id, Person.language)
         .join(Person)
-        .where(Identity.person_id == person_id, Identity.blocked_at.is_(None))
+        .where(Identity.blocked_at.is_(None), *where)
         .order_by(Identity.id)
     )
     return [Chat(c, chat, lang) for c, chat, lang in rows.all()]

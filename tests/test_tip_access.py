@@ -24,7 +24,7 @@ async def test_the_code_opens_its_tip_typed_any_way_and_nothing_else(sessions):
         other = await _tip(session, c.id)
         code = await tip_access.issue(session=session, tip=tip, key=KEY)
         await tip_access.issue(session=session, tip=other, key=KEY)
-        assert len(code) == 19 and code.count("-") == 3  # XXXX-XXXX-XXXX-XXXX
+        assert len(code) == 19 and code.count("-") == 3  # four groups of four, e.g. 7K3M-9QAB-…
         for typed in (code, code.lower(), code.replace("-", ""), " ".join(code.split("-"))):
             assert await tip_access.open_tip(session=session, typed=typed, key=KEY, now=NOW) is tip
         wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
