@@ -188,11 +188,16 @@ async def seed_demo(
             )
             report.received_at = sent.astimezone(UTC)
 
+    # Incidents and activities fill the weeks already over, like the weekly reports: this week is
+    # the reader's own to report, so a quiet week there takes its two taps.
+    week_began = datetime.combine(this_monday, time(0), tz).astimezone(UTC)
     categories = list(IncidentCategory)
     for i in range(weeks * 5):
         hamlet = rng.choice(hamlets)
         category = categories[i % len(categories)]
-        occurred = now - timedelta(days=rng.uniform(0.5, weeks * 7), hours=rng.randint(0, 12))
+        occurred = week_began - timedelta(
+            days=rng.uniform(0.1, weeks * 7), hours=rng.randint(0, 12)
+        )
         severity = (
             Severity.URGENT
             if category == IncidentCategory.FIRE
@@ -225,7 +230,7 @@ async def seed_demo(
             assert total is not None  # every demo hamlet is made with its households
             drawn["households_total"] = total
             drawn["households_signed"] = rng.randint(total * 8 // 10, total)
-        held = (now - timedelta(days=rng.uniform(0, weeks * 7))).astimezone(tz).date()
+        held = (week_began - timedelta(days=rng.uniform(0.1, weeks * 7))).astimezone(tz).date()
         await add_activity(
             session,
             commune_id=commune.id,
