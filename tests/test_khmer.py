@@ -147,3 +147,116 @@ def test_a_khmer_chart_is_drawn_with_no_missing_glyph():
     # The same chart without the Khmer fallback does warn: the check above can fail.
     without = _missing_glyphs(lambda: chart_figure(data, "km").savefig(io.BytesIO()))
     assert without and "Glyph" in without[0]
+
+
+async def _seed_tra_vinh(sessions, clock):
+    from sqlalchemy import select
+
+    from storage.demo_tra_vinh import seed_tra_vinh_demo
+    from storage.models import Person
+    from tests.helpers import link
+
+    async with sessions() as session, session.begin():
+        commune = await seed_tra_vinh_demo(session, now=clock())
+        people = {p.full_name: p for p in await session.scalars(select(Person))}
+        await link(session, people["ថាច់ ស្រីនាង"], "srey")
+        await link(session, people["ថាច់ សុភា"], "sophea")
+        await link(session, people["Sơn Thị Bích"], "officer")
+        return commune.id
+
+
+async def test_a_khmer_resident_of_the_tra_vinh_demo_sends_a_tip_in_khmer(sessions, clock):
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage, Tip
+    from tests.helpers import Chat, make_router
+
+    await _seed_tra_vinh(sessions, clock)
+    router = make_router(sessions, clock)
+    srey = Chat(router, "srey")
+    await srey.command("start")
+    assert "លោកស្រី ស្រីនាង ចង់រាយការណ៍អ្វី?" in srey.text  # the menu, in Khmer
+    steps = [
+        "ផ្ញើព័ត៌មាន (រក្សាការសម្ងាត់)",  # the menu's label, typed
+        "មានមនុស្សចម្លែកលួចត្រីពីស្រះ ម៉ោង ២ យប់។",
+        "រំលង",
+        "រួចរាល់",
+        "អនាមិក",
+    ]
+    for typed in steps:
+        await srey.say(typed)
+    assert "សូមពិនិត្យម្តងទៀត — ព័ត៌មាន៖" in srey.text  # the summary
+    assert "• អត្តសញ្ញាណ: រក្សាការសម្ងាត់" in srey.text
+    await srey.say("ផ្ញើ")
+    assert "✅ បានទទួលព័ត៌មានហើយ។" in srey.text and "🔑" in srey.text
+    async with sessions() as session:
+        tip = await session.scalar(select(Tip).order_by(Tip.id.desc()).limit(1))
+        assert tip.description == steps[1]  # stored as typed, NFC, the coeng signs kept
+        told = [m.text for m in await session.scalars(select(OutboxMessage))]
+    assert any("🔒 Tin báo mới" in text and steps[1] in text for text in told)  # officer: vi
+
+
+async def test_a_khmer_hamlet_head_reports_a_quiet_week_in_khmer(sessions, clock):
+    from tests.helpers import Chat, make_router
+
+    await _seed_tra_vinh(sessions, clock)
+    head = Chat(router := make_router(sessions, clock), "sophea")
+    await head.command("start")
+    assert "សួស្តី លោក សុភា!" in head.text
+    await head.say("១")  # the first choice, in Khmer digits
+    assert "សប្តាហ៍នេះសុខសាន្ត" in head.text
+    await head.tap("ផ្ញើ")
+    assert "✅ បានផ្ញើរបាយការណ៍សប្តាហ៍" in head.text and "Ấp Sóc Chùa" in head.text
+    officer = Chat(router, "officer")
+    await officer.command("thongke", "tuan")
+    assert "1/8" in officer.text  # this week's report counted, in Vietnamese for the officer
+
+
+def _people_languages(db_url: str) -> dict[str, str]:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from storage.db import make_engine, make_sessionmaker
+    from storage.models import Person
+
+    async def read() -> dict[str, str]:
+        engine = make_engine(db_url)
+        async with make_sessionmaker(engine)() as session:
+            found = {p.full_name: p.language for p in await session.scalars(select(Person))}
+        await engine.dispose()
+        return found
+
+    return asyncio.run(read())
+
+
+def test_the_tra_vinh_demo_seeds_beside_the_first_and_only_once(cli_db, db_url, capsys):
+    from bot.cli import main
+
+    assert main(["demo"]) == 0
+    assert main(["demo", "--commune", "tra-vinh"]) == 0
+    assert "Vĩnh Long" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "Xã Tân Hòa" in listing and "Xã Sóc Tre, tỉnh Vĩnh Long" in listing
+    assert "Ấp Sóc Chùa" in listing and "ថាច់ សុភា" in listing
+    languages = _people_languages(db_url)
+    assert languages["ថាច់ សុភា"] == "km" and languages["Nguyễn Văn Tư"] == "vi"
+    assert sum(lang == "km" for lang in languages.values()) == 17  # 5 heads, 10 members, 2
+    assert main(["demo", "--commune", "tra-vinh"]) == 0
+    assert "already" in capsys.readouterr().out
+    assert len(_people_languages(db_url)) == len(languages)  # nothing seeded twice
+
+
+def test_a_roster_takes_khmer_speakers(cli_db, db_url, capsys, tmp_path):
+    from bot.cli import main
+
+    main(["commune", "add", "--province", "Vĩnh Long", "--name", "Sóc Tre", "--hamlet", "Ô Rồm"])
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "full_name,role,hamlet,team,team_kind,phone,title,language\n"
+        "ថាច់ សុភា,hamlet_head,Ô Rồm,,,,លោក,km\n",
+        encoding="utf-8",
+    )
+    assert main(["roster", "import", "--commune", "Sóc Tre", str(roster)]) == 0
+    assert _people_languages(db_url) == {"ថាច់ សុភា": "km"}
