@@ -176,6 +176,10 @@ async def test_a_khmer_resident_of_the_tra_vinh_demo_sends_a_tip_in_khmer(sessio
     srey = Chat(router, "srey")
     await srey.command("start")
     assert "លោកស្រី ស្រីនាង ចង់រាយការណ៍អ្វី?" in srey.text  # the menu, in Khmer
+    from bot.rendering import numbered_text
+
+    # On a text channel (Zalo, the console, Vietnamese by default) the menu's hint is Khmer too.
+    assert "ឆ្លើយដោយលេខ 1–" in numbered_text(srey.last[-1], "vi")
     steps = [
         "ផ្ញើព័ត៌មាន (រក្សាការសម្ងាត់)",  # the menu's label, typed
         "មានមនុស្សចម្លែកលួចត្រីពីស្រះ ម៉ោង ២ យប់។",
