@@ -264,3 +264,25 @@ def test_a_roster_takes_khmer_speakers(cli_db, db_url, capsys, tmp_path):
     )
     assert main(["roster", "import", "--commune", "Sóc Tre", str(roster)]) == 0
     assert _people_languages(db_url) == {"ថាច់ សុភា": "km"}
+
+
+async def test_the_export_is_written_in_khmer_for_a_khmer_reader(sessions, clock):
+    import io
+
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from storage.export import export_xlsx
+    from storage.models import Commune
+    from storage.periods import containing
+
+    commune_id = await _seed_tra_vinh(sessions, clock)
+    async with sessions() as session:
+        commune = await session.scalar(select(Commune).where(Commune.id == commune_id))
+        period = containing("month", clock().date())
+        name, content = await export_xlsx(session, commune, period, "km", clock())
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames[:2] == ["សរុប", "ហេតុការណ៍"]
+    assert name.startswith("binhyen-soc-tre-month")
+    cells = [c.value for row in book["ហេតុការណ៍"].iter_rows() for c in row if c.value]
+    assert "ប្រភេទហេតុការណ៍" in cells  # the header
