@@ -19,6 +19,7 @@ from locales.text import strip_diacritics
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
+from storage.demo_tra_vinh import seed_tra_vinh_demo, tra_vinh_demo_exists
 from storage.enums import Role, TeamKind
 from storage.identity import clean_code, pretty_invite
 from storage.types import utcnow
@@ -71,6 +72,16 @@ async def db(settings: Settings, args: argparse.Namespace) -> int:
 
 async def demo(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
+        if args.commune == "tra-vinh":
+            if await tra_vinh_demo_exists(session):
+                print("The Trà Vinh demo (xã Sóc Tre) is already in the database.")
+                return 0
+            commune = await seed_tra_vinh_demo(session)
+            print(
+                f"Seeded {commune.display_name}, tỉnh Vĩnh Long (the former tỉnh Trà Vinh), "
+                "with Khmer-speaking people. 'binhyen run' opens a chat."
+            )
+            return 0
         if await demo_exists(session):
             print("The database already has a commune; the demo is seeded only into an empty one.")
             return 0

@@ -30,7 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade", help="undo migrations down to a revision")
     down.add_argument("revision")
 
-    sub.add_parser("demo", help="seed the demo commune (once)")
+    demo = sub.add_parser("demo", help="seed a demo commune (once)")
+    demo.add_argument(
+        "--commune",
+        choices=("tan-hoa", "tra-vinh"),
+        default="tan-hoa",
+        help="tan-hoa: xã Tân Hòa, Đồng Nai (into an empty database); tra-vinh: xã Sóc Tre, "
+        "Vĩnh Long (the former Trà Vinh), with Khmer-speaking people, beside any other",
+    )
     sub.add_parser("list", help="list communes, hamlets, teams and people")
 
     commune = sub.add_parser("commune", help="communes").add_subparsers(dest="sub", required=True)

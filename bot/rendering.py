@@ -12,6 +12,7 @@ def numbered_text(reply: Reply, lang: str = "vi") -> str:
     Numbers follow Reply.choices(), the rule the router and the engine read typed numbers by;
     quick answers that are numbers themselves are listed without positions. Sharing a location
     is left to the channel to explain (Zalo cannot; the console has !location)."""
+    lang = reply.lang or lang
     lines = [reply.text]
     buttons = reply.flat_buttons()
     choices = reply.choices()

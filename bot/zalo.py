@@ -100,6 +100,7 @@ def to_event(raw: dict[str, Any]) -> Incoming | None:
 
 def render(reply: Reply, lang: str) -> str:
     """Numbered text; what Zalo cannot carry (sharing a location, a file) is said in words."""
+    lang = reply.lang or lang
     text = numbered_text(reply, lang)
     if any(b.share_location for b in reply.flat_buttons()):
         text += "\n" + t(lang, "zalo.no_location")

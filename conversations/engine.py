@@ -42,7 +42,7 @@ from conversations.steps import (
     quick_value,
     step_buttons,
 )
-from locales import t_list
+from locales import keywords, t_list
 from locales.text import first_upper, fold
 from storage.models import Conversation
 
@@ -374,7 +374,7 @@ class Engine:
             for name in ("incident", "tip")
             if self.allowed(ctx, name) and self.flows[name].free_text_step
         ]
-        if not starts or fold(text) in t_list(ctx.lang, "free_text.greetings"):
+        if not starts or fold(text) in map(fold, keywords(ctx.lang, "free_text.greetings")):
             return None
         write(conv, {}, EngineState(held=Held(text=text)))
         rows = [[Button(ctx.t(f"free_text.{name}"), MenuPick(name).encode())] for name in starts]
@@ -403,7 +403,7 @@ class Engine:
                 return None, ctx.t("hint.too_long", length=len(text), limit=ctx.config.max_text)
             return text, None
         if step.kind == Kind.NUMBER:
-            number = read_number(text) if text else "not_number"
+            number = read_number(text, ctx.lang) if text else "not_number"
             if number == "negative":
                 return None, ctx.t("hint.negative")
             if number == "too_large":
@@ -414,7 +414,7 @@ class Engine:
                 return None, ctx.t("hint.number_range", minimum=step.minimum, maximum=step.maximum)
             return number, None
         if step.kind == Kind.DATETIME:
-            when = read_when(text, ctx.now, ctx.tz) if text else "not_time"
+            when = read_when(text, ctx.now, ctx.tz, ctx.lang) if text else "not_time"
             if when == "future":
                 return None, ctx.t("hint.future")
             if when == "impossible":

@@ -62,6 +62,9 @@ class Reply:
     # Personal data, a tip, an export or a refusal: asked for in a group, it goes to the
     # asker's private chat instead, never to every member.
     private_only: bool = False
+    # The language of the person it answers: the words a text channel adds ("Trả lời bằng
+    # số 1–3") follow it. None: the channel's default.
+    lang: str | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

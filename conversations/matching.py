@@ -1,4 +1,8 @@
-"""Typed text to a button: by number, by label, by label without diacritics, by keyword."""
+"""Typed text to a button: by number, by label, by label without diacritics, by keyword.
+
+Labels in Khmer (or any script but Latin) are compared as typed, NFC; Khmer digits are
+numbers like 0-9. Keywords come with the buttons, from the person's catalogue and the
+Vietnamese one (locales.keywords)."""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import re
 from dataclasses import dataclass
 
 from conversations.events import Button, numbered_choices
-from locales.text import canonical, strip_diacritics
+from locales.text import ascii_digits, canonical, strip_diacritics, strip_ends
 
-_EMOJI_AND_MARKS = re.compile(r"^[^\w]+|[^\w]+$")
 _SIGNED_NUMBER = re.compile(r"^\s*[-−–+]\s*\d")  # "-1" is a number typed, never button 1
 
 
@@ -19,7 +22,7 @@ class Match:
 
 
 def _bare(label: str) -> str:
-    return _EMOJI_AND_MARKS.sub("", label.strip())
+    return strip_ends(label)
 
 
 def match(
@@ -30,7 +33,7 @@ def match(
     A number is a position in the numbered choices, as the text channels show them; where
     nothing is numbered (quick answers that are numbers) it is read as a label like any word.
     A signed number ("-1") is never a position nor a label: it is an answer to check."""
-    if _SIGNED_NUMBER.match(text):
+    if _SIGNED_NUMBER.match(ascii_digits(text)):
         return None
     typed = canonical(_bare(text))
     if not typed:

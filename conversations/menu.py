@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from conversations.callbacks import MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
 from conversations.events import Button, Reply
-from locales import t_list
+from locales import keywords
 from locales.text import first_upper
 from storage.enums import COMMUNE_ROLES
 
@@ -41,7 +41,7 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
             Button(
                 ctx.t(f"menu.{name}"),
                 MenuPick(name).encode(),
-                keywords=tuple(t_list(ctx.lang, f"menu.{name}_keywords")),
+                keywords=tuple(keywords(ctx.lang, f"menu.{name}_keywords")),
             )
         ]
         for name in ORDER
@@ -49,7 +49,7 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
     ]
     if ctx.person.role in COMMUNE_ROLES:
         rows[:0] = [
-            [Button(ctx.t(label), data, keywords=tuple(t_list(ctx.lang, f"{label}_keywords")))]
+            [Button(ctx.t(label), data, keywords=tuple(keywords(ctx.lang, f"{label}_keywords")))]
             for label, data in OFFICER_ACTIONS
         ]
     where = ""

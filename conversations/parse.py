@@ -1,4 +1,6 @@
-"""Reading numbers and times as people type them in Vietnamese (with or without diacritics)."""
+"""Reading numbers and times as people type them: in Vietnamese with or without diacritics,
+in English, in Khmer (Khmer digits too). The words (numbers, days, parts of the day) are the
+catalogue's "keyword.*" lists of the person's language, and the Vietnamese ones."""
 
 from __future__ import annotations
 
@@ -7,41 +9,21 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from conversations.answers import Precision, When
-from locales.text import fold
-
-_ZERO_WORDS = {"khong", "ko", "k", "khong co", "none", "no", "zero"}
-_NUMBER_WORDS = {
-    "mot": 1,
-    "hai": 2,
-    "ba": 3,
-    "bon": 4,
-    "tu": 4,
-    "nam": 5,
-    "sau": 6,
-    "bay": 7,
-    "tam": 8,
-    "chin": 9,
-    "muoi": 10,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-}
-
+from locales import keywords, word_table
+from locales.text import fold, is_latin
 
 NUMBER_LIMIT = 10_000_000  # more than any figure a hamlet reports; larger is a typing slip
-_SIGNED = re.compile(r"^([-−–]?)\s*(\d+)(?:\s+\w+)?$")
+# A number and maybe its unit: "12", "-3", "12 người", "១២ នាក់".
+_SIGNED = re.compile(r"^([-−–]?)\s*(\d+)(?:\s+(?![-−–+\d])\S+)?$")
 
 
-def read_number(text: str) -> int | str:
-    """An integer from "12", "12 người", "không", "hai"; otherwise why not: "negative",
-    "too_large" or "not_number" (the key of the hint to answer with)."""
+def read_number(text: str, lang: str | None = None) -> int | str:
+    """An integer from "12", "12 người", "không", "hai", "១២", "ពីរ"; otherwise why not:
+    "negative", "too_large" or "not_number" (the key of the hint to answer with)."""
     s = fold(text).strip(" .!")
-    if s in _ZERO_WORDS:
-        return 0
-    if s in _NUMBER_WORDS:
-        return _NUMBER_WORDS[s]
+    words = word_table(lang, "keyword.number")
+    if s in words:
+        return int(words[s])
     m = _SIGNED.fullmatch(s.replace(".", "").replace(",", ""))
     if m is None:
         return "not_number"
@@ -53,32 +35,34 @@ def read_number(text: str) -> int | str:
     return value
 
 
-def parse_number(text: str) -> int | None:
+def parse_number(text: str, lang: str | None = None) -> int | None:
     """An integer, or None when the text is not one a report can hold."""
-    value = read_number(text)
+    value = read_number(text, lang)
     return value if isinstance(value, int) else None
 
 
-_DAY_WORDS = {
-    "hom nay": 0,
-    "nay": 0,
-    "today": 0,
-    "hom qua": 1,
-    "qua": 1,
-    "yesterday": 1,
-    "hom kia": 2,
-}
-_PART_WORDS = {
-    "sang": "am",
-    "trua": "noon",
-    "chieu": "pm",
-    "toi": "pm",
-    "dem": "night",
-    "morning": "am",
-    "afternoon": "pm",
-    "evening": "pm",
-    "night": "night",
-}
+_DAYS_BACK = {"today": 0, "yesterday": 1, "day_before": 2}
+
+
+def _pattern(word: str) -> str:
+    """A word of Latin script as a whole word; Khmer, written without spaces between words,
+    anywhere."""
+    escaped = re.escape(word)
+    return rf"\b{escaped}\b" if is_latin(word[0]) else escaped
+
+
+def _found(word: str, s: str) -> re.Match[str] | None:
+    return re.search(_pattern(word), s) if word else None
+
+
+def _hour_first(s: str, lang: str | None) -> str:
+    """ "lúc 9", "ម៉ោង ៩" (the word before the hour) as "9:0", which _TIME reads."""
+    for word in keywords(lang, "keyword.hour_prefix"):
+        pattern = _pattern(fold(word)) + r"\s*(\d{1,2})(?:\s*[:h.]\s*(\d{1,2}))?"
+        s = re.sub(pattern, lambda m: f" {m.group(1)}:{m.group(2) or 0} ", s)
+    return s
+
+
 _DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{2,4}))?\b")
 _TIME = re.compile(r"\b(\d{1,2})\s*(?:h|g|gio|:|giờ)\s*(\d{1,2})?\s*(?:p|phut)?\b")
 
@@ -88,17 +72,17 @@ _AGO_UNITS = {"gio": "hours", "tieng": "hours", "h": "hours", "phut": "minutes",
 EARLIEST_YEAR = 1900  # before this a date is a typing slip, whatever the calendar allows
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo) -> When | None:
+def parse_when(text: str, now: datetime, tz: ZoneInfo, lang: str | None = None) -> When | None:
     """A time, or None when text names none or one in the future (see read_when)."""
-    found = read_when(text, now, tz)
+    found = read_when(text, now, tz, lang)
     return found if isinstance(found, When) else None
 
 
-def read_when(text: str, now: datetime, tz: ZoneInfo) -> When | str:
+def read_when(text: str, now: datetime, tz: ZoneInfo, lang: str | None = None) -> When | str:
     """ "20/11 19h30", "19:30 20/11/2026", "hôm qua 21h", "7h tối", "sáng nay", "2 giờ
     trước", "hom nay". Otherwise why not: "not_time", "future" or "impossible" (the key of
     the hint to answer with)."""
-    s = fold(text)
+    s = _hour_first(fold(text), lang)
     local_now = now.astimezone(tz)
     ago = _AGO.search(s)
     if ago:
@@ -121,12 +105,14 @@ def read_when(text: str, now: datetime, tz: ZoneInfo) -> When | str:
             day = day.replace(year=year - 1)  # "25/12" typed in January means last December
         s = s[: m.start()] + " " + s[m.end() :]
     else:
-        for words, back in sorted(_DAY_WORDS.items(), key=lambda kv: -len(kv[0])):
-            if re.search(rf"\b{words}\b", s):
-                day = local_now.date() - timedelta(days=back)
-                s = re.sub(rf"\b{words}\b", " ", s)
+        days = word_table(lang, "keyword.day")
+        for word in sorted(days, key=len, reverse=True):
+            if _found(word, s):
+                day = local_now.date() - timedelta(days=_DAYS_BACK[days[word]])
+                s = re.sub(_pattern(word), " ", s)
                 break
-    part = next((p for w, p in _PART_WORDS.items() if re.search(rf"\b{w}\b", s)), None)
+    parts = word_table(lang, "keyword.part")
+    part = next((p for w, p in parts.items() if _found(w, s)), None)
     clock: time | None = None
     t = _TIME.search(s)
     if t:
@@ -146,7 +132,7 @@ def read_when(text: str, now: datetime, tz: ZoneInfo) -> When | str:
         assert clock is not None
         day = local_now.date()
         if datetime.combine(day, clock, tz) > local_now + timedelta(minutes=10) and not (
-            part is not None and "nay" in s.split()
+            part is not None and any(_found(fold(w), s) for w in keywords(lang, "keyword.this"))
         ):
             day -= timedelta(days=1)  # "21h" said at 08:00 means last night
     precision: Precision = "exact" if clock is not None else "day"

@@ -9,6 +9,7 @@ from conversations.callbacks import OptionPick
 from conversations.context import Ctx
 from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Step
+from locales import keywords
 
 DONE_VALUE, SKIP_VALUE = "__done", "__skip"  # "no more media", "skip this step"
 
@@ -52,8 +53,7 @@ def step_buttons(ctx: Ctx, step: Step, data: Data) -> tuple[list[list[Button]], 
         rows = [[button(v, ctx.t(f"when.{v}"))] for v in ("now", "today", "yesterday")]
     elif step.kind == Kind.MEDIA:
         label = "media.done" if data.get(step.key) else "media.none"
-        words = ("xong", "done", "bo qua", "skip", "khong co", "khong")
-        rows = [[button(DONE_VALUE, ctx.t(label), words)]]
+        rows = [[button(DONE_VALUE, ctx.t(label), tuple(keywords(ctx.lang, "keyword.done")))]]
     if step.kind == Kind.TEXT:
         numbered = False
     if step.optional:

@@ -22,6 +22,8 @@ from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Button, Reply
 from conversations.flows.officer import KIND_LETTER, case_record, tell
+from locales import word_table
+from locales.text import fold
 from storage import cases
 from storage.enums import HistoryEntry, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
@@ -29,16 +31,17 @@ from storage.periods import containing
 
 PAGE = 5
 SAFE_FOR_TIPS = ("photo", "voice")
-PERIOD_WORDS = {
-    "tuan": "week",
-    "week": "week",
-    "thang": "month",
-    "month": "month",
-    "quy": "quarter",
-    "quarter": "quarter",
-    "nam": "year",
-    "year": "year",
-}
+PERIODS = ("week", "month", "quarter", "year")
+
+
+def period_word(lang: str, word: str) -> str | None:
+    """The period a word names: "week", or a word of the catalogue's "keyword.period" lists
+    ("tuần", "tuan", "ខែ"), in the person's language or in Vietnamese."""
+    if word in PERIODS:
+        return word
+    return word_table(lang, "keyword.period").get(fold(word))
+
+
 # Case actions that start a conversation for the officer to type into.
 TYPED = {Verb.NOTE: "case_note", Verb.CLOSE: "case_close", Verb.ASK: "tip_question"}
 
@@ -269,7 +272,7 @@ class CaseActions:
     async def stats(self, ctx: Ctx, word: str) -> Reply:
         from scheduler.digest import collect, render_chart, render_text
 
-        kind = PERIOD_WORDS.get(word, "week")
+        kind = period_word(ctx.lang, word) or "week"
         commune = ctx.person.commune
         assert commune is not None
         period = containing(kind, ctx.local(ctx.now).date())
@@ -295,7 +298,7 @@ class CaseActions:
 
         commune = ctx.person.commune
         assert commune is not None
-        kind = "year" if PERIOD_WORDS.get(word) == "year" else "quarter"
+        kind = "year" if period_word(ctx.lang, word) == "year" else "quarter"
         period = containing(kind, ctx.local(ctx.now).date())
         view = await criteria_view(ctx.session, commune.id, period, ctx.tz, ctx.now)
         return Reply("\n".join(render_criteria(view, ctx.lang)))
@@ -305,7 +308,7 @@ class CaseActions:
 
         commune = ctx.person.commune
         assert commune is not None
-        period = containing(PERIOD_WORDS.get(word, "month"), ctx.local(ctx.now).date())
+        period = containing(period_word(ctx.lang, word) or "month", ctx.local(ctx.now).date())
         if fmt == "csv":
             name, content = await export_csv_zip(ctx.session, commune, period, ctx.lang, ctx.now)
         else:

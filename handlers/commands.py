@@ -9,11 +9,12 @@ from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply
 from conversations.flows.tip import notice
-from handlers.cases import PERIOD_WORDS, CaseActions
+from handlers.cases import CaseActions, period_word
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
 from locales import t as tr
-from locales.text import first_upper
+from locales import word_table
+from locales.text import first_upper, fold
 from storage import duty
 from storage.cases import admin_chats
 from storage.enums import COMMUNE_ROLES, Role
@@ -33,25 +34,27 @@ MENU_COMMANDS = (
     "lich",
     "dulieu",
 )
-OFFICER_COMMANDS = ("cases", "vuviec", "stats", "thongke", "criteria", "tieuchi", "export", "xuat")
+OFFICER_COMMANDS = ("cases", "stats", "criteria", "export")
 
 
 async def handle_command(
     ctx: Ctx, conv: Conversation, engine: Engine, actions: CaseActions
 ) -> list[Reply]:
     command = (ctx.event.command or "").lower()
+    # Other names of a command ("/vuviec" for /cases) from the catalogue's "keyword.command".
+    command = word_table(ctx.lang, "keyword.command").get(fold(command), command)
     args = ctx.event.args.strip().lower().split()
     if command in OFFICER_COMMANDS:
-        if command in ("cases", "vuviec"):
+        if command == "cases":
             return await actions.open_screen(ctx, OfficerScreen(Screen.CASES, ("0",)))
-        if command in ("stats", "thongke"):
-            word = next((a for a in args if a in PERIOD_WORDS), "week")
+        if command == "stats":
+            word = next((p for a in args if (p := period_word(ctx.lang, a))), "week")
             return await actions.open_screen(ctx, OfficerScreen(Screen.STATS, (word,)))
-        if command in ("criteria", "tieuchi"):
-            yearly = PERIOD_WORDS.get(args[0]) == "year" if args else False
+        if command == "criteria":
+            yearly = bool(args) and period_word(ctx.lang, args[0]) == "year"
             screen = OfficerScreen(Screen.CRITERIA, ("year",) if yearly else ())
             return await actions.open_screen(ctx, screen)
-        period = next((a for a in args if a in PERIOD_WORDS), "month")
+        period = next((p for a in args if (p := period_word(ctx.lang, a))), "month")
         fmt = "csv" if "csv" in args else "xlsx"
         return await actions.open_screen(ctx, OfficerScreen(Screen.EXPORT, (period, fmt)))
     if command == "start" and ctx.event.args.strip():
@@ -62,7 +65,7 @@ async def handle_command(
             return [greeting]
         engine.clear(conv)  # a new role: a draft of the old one does not apply
         return [greeting, engine.menu(ctx, conv)]
-    if command in ("start", "menu", "help", "trogiup"):
+    if command in ("start", "menu"):
         engine.pause(conv)
         intro = (
             "start.welcome_resident"
@@ -70,15 +73,15 @@ async def handle_command(
             else "start.welcome_back"
         )
         return [Reply(ctx.t(intro, address=first_upper(ctx.address))), engine.menu(ctx, conv)]
-    if command in ("huy", "cancel"):
+    if command == "huy":
         return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
-    if command in ("ngonngu", "language"):
+    if command == "ngonngu":
         return await engine.handle(ctx, conv, _as_button(ctx, MenuPick("language").encode()))
     if command == "trucban":
         return [await link_duty_chat(ctx)]
-    if command in ("lich", "schedule"):
+    if command == "lich":
         return [await schedule_command(ctx)]
-    if command in ("dulieu", "mydata"):
+    if command == "dulieu":
         from storage.privacy import stored_about
 
         lines = await stored_about(

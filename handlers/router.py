@@ -126,6 +126,7 @@ class Router:
             replies.insert(0, Reply(ctx.t("start.welcome_resident")))
         conv.menu = last_menu(replies, conv.menu)
         touch(conv, ctx.now)
+        replies = [r if r.chat_id or r.lang else replace(r, lang=ctx.lang) for r in replies]
         return replies, ctx.queued
 
     async def _route(self, ctx: Ctx, conv: Conversation) -> list[Reply]:

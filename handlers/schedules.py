@@ -7,7 +7,7 @@ import re
 
 from conversations.context import Ctx
 from conversations.events import Reply
-from locales import t_list
+from locales import keywords
 from locales.text import fold
 from scheduler.crontab import DAY_NAMES, CronError, describe, parse
 from storage.enums import Role
@@ -33,7 +33,9 @@ def _job(ctx: Ctx, args: str) -> tuple[str | None, str]:
         return head, rest
     folded = fold(args)
     names = [
-        (fold(name), job) for job in DEFAULTS for name in t_list(ctx.lang, f"schedule.alias.{job}")
+        (fold(name), job)
+        for job in DEFAULTS
+        for name in keywords(ctx.lang, f"schedule.alias.{job}")
     ]
     for name, job in sorted(names, key=lambda pair: -len(pair[0])):
         if folded == name or folded.startswith(name + " "):
@@ -57,12 +59,12 @@ def _cron_from_words(ctx: Ctx, text: str) -> str | None:
     days = []
     compact = rest.replace(" ", "")
     for number, name in enumerate(DAY_NAMES):
-        words = (fold(w).replace(" ", "") for w in t_list(ctx.lang, f"schedule.day_words.{name}"))
+        words = (fold(w).replace(" ", "") for w in keywords(ctx.lang, f"schedule.day_words.{name}"))
         if any(w and w in compact for w in words):
             days.append(str(number))
     if days:
         return f"{minute} {hour} * * {','.join(days)}"
-    if any(fold(w) in folded for w in t_list(ctx.lang, "schedule.every_day_words")):
+    if any(fold(w) in folded for w in keywords(ctx.lang, "schedule.every_day_words")):
         return f"{minute} {hour} * * *"
     return None
 

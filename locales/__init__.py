@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from locales.text import fold
+
 FALLBACK = "vi"
 _HERE = Path(__file__).parent
 
@@ -82,3 +84,25 @@ def t_list(lang: str | None, key: str) -> list[str]:
     if value is None:
         value = catalogue(FALLBACK).get(key, [])
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def keywords(lang: str | None, key: str) -> list[str]:
+    """The words of a word list in lang, then the Vietnamese ones: people of every language
+    type Vietnamese too (a Khmer resident writes "xong" as often as "រួចហើយ")."""
+    words = t_list(lang, key) if lang and lang != FALLBACK and key in catalogue(lang) else []
+    return list(dict.fromkeys([*words, *t_list(FALLBACK, key)]))
+
+
+@cache
+def word_table(lang: str | None, section: str) -> dict[str, str]:
+    """{folded word: name} from every list under section: "keyword.period" gives
+    {"tuan": "week", "week": "week", "thang": "month", ...}. A word the person's language
+    gives wins over the same word in Vietnamese."""
+    prefix = section + "."
+    table: dict[str, str] = {}
+    for source in dict.fromkeys([lang or FALLBACK, FALLBACK]):
+        for key, value in catalogue(source).items():
+            if key.startswith(prefix) and "." not in key[len(prefix) :]:
+                for word in value if isinstance(value, list) else [value]:
+                    table.setdefault(fold(str(word)), key[len(prefix) :])
+    return table

@@ -1,14 +1,23 @@
-"""The digests for the commune police: figures, a short text for a phone, and one chart."""
+"""The digests for the commune police: figures, a short text for a phone, and one chart.
+
+Charts draw Latin text in DejaVu Sans (matplotlib's own) and fall back to Noto Sans Khmer
+(the fontpkg-noto-sans-khmer package) for Khmer; matplotlib 3.11 shapes the script, so
+subscript consonants and vowel signs sit where they belong."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import fontpkg
+from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -242,10 +251,28 @@ def render_criteria(view: CriteriaView, lang: str) -> list[str]:
     return lines
 
 
+KHMER_FONT = "Noto Sans Khmer"
+
+
+@cache
+def _font_families() -> list[str]:
+    """DejaVu Sans first, then the Khmer font, registered with matplotlib once."""
+    font_manager.fontManager.addfont(str(fontpkg.path(KHMER_FONT)))
+    return ["DejaVu Sans", KHMER_FONT]
+
+
+@contextmanager
+def chart_fonts() -> Iterator[None]:
+    """Text drawn inside falls back to Khmer glyphs where DejaVu Sans has none."""
+    with rc_context({"font.family": _font_families()}):
+        yield
+
+
 def render_chart(data: DigestData, lang: str) -> bytes:
     """The digest's chart as a PNG."""
     out = io.BytesIO()
-    chart_figure(data, lang).savefig(out, format="png")
+    with chart_fonts():
+        chart_figure(data, lang).savefig(out, format="png")
     return out.getvalue()
 
 

@@ -128,6 +128,8 @@ async def test_command_menu_is_set_in_vietnamese(bot):
     menus = [p for m, p in bot.api.calls if m == "setMyCommands"]
     vietnamese = next(json.loads(p["commands"]) for p in menus if "language_code" not in p)
     assert {"command": "huy", "description": "Hủy việc đang làm"} in vietnamese
+    khmer = next(json.loads(p["commands"]) for p in menus if p.get("language_code") == "km")
+    assert {"command": "huy", "description": "បោះបង់កិច្ចការកំពុងធ្វើ"} in khmer
 
 
 async def test_urgent_incident_with_photos_and_location_in_under_ten_taps(bot, sessions):

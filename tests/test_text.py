@@ -123,11 +123,11 @@ def test_long_text_is_split_within_the_limit_at_word_boundaries():
 
 
 def test_catalogues_have_correct_forms_and_a_missing_key_falls_back():
-    assert list(available_languages()) == ["vi", "en"]
-    vi = catalogue("vi")
-    for key, value in vi.items():
-        texts = value if isinstance(value, list) else [value]
-        assert all(unicodedata.is_normalized("NFC", str(x)) for x in texts), key
+    assert list(available_languages()) == ["vi", "en", "km"]
+    for lang in available_languages():
+        for key, value in catalogue(lang).items():
+            texts = value if isinstance(value, list) else [value]
+            assert all(unicodedata.is_normalized("NFC", str(x)) for x in texts), (lang, key)
     assert t("en", "match.ambiguous") == t("vi", "match.ambiguous")
     assert t("vi", "menu.weekly_quiet") == "🕊 Tuần này bình yên"
 

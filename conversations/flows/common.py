@@ -9,7 +9,7 @@ from typing import Any
 from conversations.answers import Place, Voice, When
 from conversations.context import Ctx
 from conversations.flow import Data, Option
-from locales import t, t_list
+from locales import keywords, t
 from storage import cases
 from storage.reports import Media
 
@@ -22,7 +22,7 @@ OFFICERS = frozenset({"officer", "admin"})
 def code_options(ctx: Ctx, prefix: str, codes: list[str]) -> list[Option]:
     return [
         Option(
-            code, ctx.t(f"{prefix}.{code}"), tuple(t_list(ctx.lang, f"{prefix}.{code}_keywords"))
+            code, ctx.t(f"{prefix}.{code}"), tuple(keywords(ctx.lang, f"{prefix}.{code}_keywords"))
         )
         for code in codes
     ]

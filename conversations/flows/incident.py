@@ -20,6 +20,7 @@ from conversations.flows.common import (
     show_when,
     text_of,
 )
+from locales import keywords
 from storage import alerts
 from storage.cases import case_code
 from storage.enums import IncidentCategory, Severity
@@ -34,7 +35,10 @@ def where_options(ctx: Ctx, data: Data) -> list[Option]:
     options = (
         [Option("hamlet", ctx.t("place.in_hamlet", hamlet=hamlet.display_name))] if hamlet else []
     )
-    return [*options, Option("share", ctx.t("place.share"), ("vi tri", "location"))]
+    return [
+        *options,
+        Option("share", ctx.t("place.share"), tuple(keywords(ctx.lang, "keyword.location"))),
+    ]
 
 
 def _fire_hint(ctx: Ctx, data: Data) -> str | None:

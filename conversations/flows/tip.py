@@ -20,6 +20,7 @@ from conversations.flows.common import (
     text_of,
     tr,
 )
+from locales import keywords
 from storage import tip_access, tips, way_back
 from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
@@ -70,7 +71,7 @@ def notice(ctx: Ctx, commune: str) -> str:
 
 
 def _where_options(ctx: Ctx, data: Data) -> list[Option]:
-    return [Option("share", ctx.t("place.share"), ("vi tri", "location"))]
+    return [Option("share", ctx.t("place.share"), tuple(keywords(ctx.lang, "keyword.location")))]
 
 
 def _summary(ctx: Ctx, data: Data) -> str:
@@ -139,7 +140,9 @@ async def _submit(ctx: Ctx, data: Data) -> str:
 
 def _contact_options(ctx: Ctx, data: Data) -> list[Option]:
     return [
-        Option("anonymous", ctx.t("tip.keep_anonymous"), ("an danh", "bi mat")),
+        Option(
+            "anonymous", ctx.t("tip.keep_anonymous"), tuple(keywords(ctx.lang, "keyword.anonymous"))
+        ),
         Option("leave", ctx.t("tip.leave_contact")),
     ]
 

@@ -9,6 +9,7 @@ from conversations.answers import Answer
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import lines, show_day, text_of
+from locales import keywords
 from storage.cases import case_code
 from storage.enums import Role
 from storage.reports import incidents_between, save_weekly_report, week_start, weekly_report_for
@@ -195,7 +196,9 @@ FULL = Flow(
             "weekly.ask_quiet",
             summary_label="field.situation",
             options=lambda ctx, d: [
-                Option("yes", ctx.t("weekly.quiet_yes"), ("binh yen",)),
+                Option(
+                    "yes", ctx.t("weekly.quiet_yes"), tuple(keywords(ctx.lang, "keyword.quiet"))
+                ),
                 Option("no", ctx.t("weekly.quiet_no")),
             ],
         ),
