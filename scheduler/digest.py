@@ -20,6 +20,7 @@ from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
 from storage.enums import ActivityKind
 from storage.models import Commune
+from storage.movement import MovementFigures, movement_figures
 from storage.outbox import enqueue
 from storage.periods import Period
 from storage.reports import week_due
@@ -57,6 +58,7 @@ class DigestData:
     weekly: WeeklyFigures = field(default_factory=WeeklyFigures)
     # Hamlets that sent this week's report, while the week's deadline has not passed.
     sent_this_week: int | None = None
+    records: MovementFigures | None = None  # models, commitments, recognitions of the year
 
     @property
     def total(self) -> int:
@@ -97,6 +99,7 @@ async def collect(
         else None,
         weekly=await weekly_figures(session, commune.id, period),
         sent_this_week=sent,
+        records=await movement_figures(session, commune, period),
     )
 
 
@@ -173,6 +176,14 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
             meetings=w.get("meetings"),
         )
     )
+    more = {
+        "dialogues": a.get(ActivityKind.DIALOGUE, "sessions"),
+        "days": a.get(ActivityKind.MOVEMENT_DAY),
+        "educated": a.get(ActivityKind.OFFENDER_EDUCATION, "persons_educated"),
+        "commended": a.get(ActivityKind.COMMENDATION, "commended"),
+    }
+    if any(more.values()):
+        lines.append(tr("movement.activities", **more))
     good, cases = mediation_totals(data)
     rate = None if cases == 0 else round(good * 100 / cases, 1)
     lines.append(
@@ -184,6 +195,8 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         )
     )
     lines.append(tr("digest.sources"))
+    if data.records is not None and data.criteria is None:  # the criteria show them too
+        lines += render_records(data.records, lang)
     weeks = max((r.weeks for r in data.reporting), default=0)
     on_time = sum(1 for r in data.reporting if weeks and r.on_time == weeks)
     late = sum(1 for r in data.reporting if r.late)
@@ -218,6 +231,33 @@ def mediation_totals(data: DigestData) -> tuple[int, int]:
     return good, a.get(ActivityKind.MEDIATION, "cases") + w.get("mediations")
 
 
+def render_records(records: MovementFigures, lang: str) -> list[str]:
+    """The movement's records of the year: models, commitments, recognitions, mediation
+    teams ("13/13 khu dân cư, 6/6 cơ quan, 2/2 trường học")."""
+
+    def parts(figures: dict[str, tuple[int, int]], prefix: str) -> str:
+        return ", ".join(
+            f"{n}/{total} {t(lang, prefix + kind)}" for kind, (n, total) in figures.items()
+        )
+
+    year = records.year
+    lines = [
+        t(lang, "model.digest", active=records.models.active, new=records.models.new, year=year)
+    ]
+    if records.commitments:
+        items = parts(records.commitments, "commitment.kind.")
+        lines.append(t(lang, "commitment.digest", year=year, items=items))
+    else:
+        lines.append(t(lang, "commitment.digest_none", year=year))
+    if records.recognitions:
+        items = parts(records.recognitions, "recognition.unit.")
+        lines.append(t(lang, "recognition.digest", year=year, items=items))
+    else:
+        lines.append(t(lang, "recognition.digest_none", year=year))
+    lines.append(t(lang, "movement.mediation_teams", count=records.mediation_teams))
+    return lines
+
+
 MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 
 
@@ -227,8 +267,13 @@ def render_criteria(view: CriteriaView, lang: str) -> list[str]:
         lacking = (
             f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
         )
-        lines.append(f"{MARK[view.commune[key]]} {t(lang, 'criteria.' + key)}{lacking}")
+        label = t(lang, "criteria." + key)
+        if key == "households" and view.records is not None:
+            label = t(lang, "commitment.criterion", threshold=number(lang, view.records.threshold))
+        lines.append(f"{MARK[view.commune[key]]} {label}{lacking}")
     lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
+    if view.records is not None:
+        lines += render_records(view.records, lang)
     for hamlet in view.hamlets:
         failed = [
             t(lang, "criteria.short." + k)
