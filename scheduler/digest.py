@@ -268,7 +268,7 @@ def render_criteria(view: CriteriaView, lang: str) -> list[str]:
             f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
         )
         label = t(lang, "criteria." + key)
-        if key == "households" and view.records is not None:
+        if key == "households" and view.records is not None and view.records.threshold < 100:
             label = t(lang, "commitment.criterion", threshold=number(lang, view.records.threshold))
         lines.append(f"{MARK[view.commune[key]]} {label}{lacking}")
     lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
