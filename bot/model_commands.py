@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
 from storage.enums import CommitmentKind, ModelKind, UnitKind
+
+if TYPE_CHECKING:
+    from storage.models import Commune
 
 
 def add_parsers(sub: Any) -> None:
@@ -60,6 +63,21 @@ def add_parsers(sub: Any) -> None:
     r_set.add_argument("--total", type=int, required=True)
 
 
+def _hamlet_id(commune: Commune, name: str | None, lang: str) -> int | None:
+    """The hamlet named (typed with or without diacritics); None for the whole commune."""
+    from locales import t
+    from storage import admin
+
+    if not name:
+        return None
+    hamlet = admin.find_hamlet(commune, name)
+    if hamlet is None:
+        raise admin.AdminError(
+            t(lang, "model.cli_no_hamlet", hamlet=name, commune=commune.display_name)
+        )
+    return hamlet.id
+
+
 async def model(settings: Settings, args: argparse.Namespace) -> int:
     from bot.admin_commands import _session
     from locales import t
@@ -95,19 +113,7 @@ async def model(settings: Settings, args: argparse.Namespace) -> int:
                 )
             return 0
         if args.sub == "add":
-            hamlet_id = None
-            if args.hamlet:
-                hamlet = admin.find_hamlet(commune, args.hamlet)
-                if hamlet is None:
-                    raise admin.AdminError(
-                        t(
-                            lang,
-                            "model.cli_no_hamlet",
-                            hamlet=args.hamlet,
-                            commune=commune.display_name,
-                        )
-                    )
-                hamlet_id = hamlet.id
+            hamlet_id = _hamlet_id(commune, args.hamlet, lang)
             added = await movement.add_model(
                 session,
                 commune_id=commune.id,
@@ -158,14 +164,7 @@ async def commitment(settings: Settings, args: argparse.Namespace) -> int:
                 )
             )
             return 0
-        hamlet_id = None
-        if args.hamlet:
-            hamlet = admin.find_hamlet(commune, args.hamlet)
-            if hamlet is None:
-                raise admin.AdminError(
-                    t(lang, "model.cli_no_hamlet", hamlet=args.hamlet, commune=commune.display_name)
-                )
-            hamlet_id = hamlet.id
+        hamlet_id = _hamlet_id(commune, args.hamlet, lang)
         await movement.record_commitment(
             session,
             commune_id=commune.id,

@@ -4,6 +4,7 @@ their hamlet, officers for the commune), and the year's commitments and recognit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from conversations.context import Ctx
@@ -302,6 +303,46 @@ UPDATE = Flow(
 )
 
 
+# --- commitments and recognitions: a part of a total, in a year -------------------------
+
+
+def _year_step(prompt: str) -> Step:
+    return Step("year", Kind.CHOICE, prompt, options=_years, summary_label="commitment.field_year")
+
+
+def _part_of_total(
+    section: str,
+    part: str,
+    *,
+    maximum: int,
+    hint: Callable[[Ctx, Data], str | None] | None = None,
+) -> tuple[Step, Step]:
+    """The total, then the part of it (signed, recognised), each checked against the other
+    so that an edit from the summary cannot make the part the larger."""
+    error = f"{section}.error_more"
+    return (
+        Step(
+            "total",
+            Kind.NUMBER,
+            f"{section}.ask_total",
+            hint=hint,
+            quick_numbers=(),
+            maximum=maximum,
+            validate=_at_least(part, error),
+            summary_label=f"{section}.field_total",
+        ),
+        Step(
+            part,
+            Kind.NUMBER,
+            f"{section}.ask_{part}",
+            quick_numbers=(),
+            maximum=maximum,
+            validate=_at_most("total", error),
+            summary_label=f"{section}.field_{'signed' if part == 'signed' else 'count'}",
+        ),
+    )
+
+
 # --- commitments ------------------------------------------------------------------------
 
 
@@ -371,31 +412,8 @@ COMMITMENT = Flow(
             options=_hamlet_options,
             summary_label="model.field_place",
         ),
-        Step(
-            "year",
-            Kind.CHOICE,
-            "commitment.ask_year",
-            options=_years,
-            summary_label="commitment.field_year",
-        ),
-        Step(
-            "total",
-            Kind.NUMBER,
-            "commitment.ask_total",
-            quick_numbers=(),
-            maximum=1_000_000,
-            validate=_at_least("signed", "commitment.error_more"),
-            summary_label="commitment.field_total",
-        ),
-        Step(
-            "signed",
-            Kind.NUMBER,
-            "commitment.ask_signed",
-            quick_numbers=(),
-            maximum=1_000_000,
-            validate=_at_most("total", "commitment.error_more"),
-            summary_label="commitment.field_signed",
-        ),
+        _year_step("commitment.ask_year"),
+        *_part_of_total("commitment", "signed", maximum=1_000_000),
     ),
     start=_start_officer,
     summary=_commitment_summary,
@@ -453,32 +471,8 @@ RECOGNITION = Flow(
             options=lambda ctx, d: _options(ctx, "recognition.unit.", list(UnitKind)),
             summary_label="recognition.field_unit",
         ),
-        Step(
-            "year",
-            Kind.CHOICE,
-            "recognition.ask_year",
-            options=_years,
-            summary_label="commitment.field_year",
-        ),
-        Step(
-            "total",
-            Kind.NUMBER,
-            "recognition.ask_total",
-            hint=_areas_total,
-            quick_numbers=(),
-            maximum=100_000,
-            validate=_at_least("recognised", "recognition.error_more"),
-            summary_label="recognition.field_total",
-        ),
-        Step(
-            "recognised",
-            Kind.NUMBER,
-            "recognition.ask_recognised",
-            quick_numbers=(),
-            maximum=100_000,
-            validate=_at_most("total", "recognition.error_more"),
-            summary_label="recognition.field_count",
-        ),
+        _year_step("recognition.ask_year"),
+        *_part_of_total("recognition", "recognised", maximum=100_000, hint=_areas_total),
     ),
     start=_start_officer,
     values=lambda ctx, d: {"hamlets": len(d.get("hamlets", []))},
