@@ -108,6 +108,11 @@ def number(lang: str, value: float) -> str:
     return text.replace(".", t(lang, "number.decimal"))
 
 
+def whole(lang: str, value: int) -> str:
+    """A count with the language's thousands separator: 4.030 in Vietnamese, 4,030 in English."""
+    return f"{value:,}".replace(",", t(lang, "number.thousands"))
+
+
 def percent_change(lang: str, value: float | None) -> str:
     if value is None:
         return t(lang, "digest.no_comparison")
@@ -182,8 +187,9 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         "educated": a.get(ActivityKind.OFFENDER_EDUCATION, "persons_educated"),
         "commended": a.get(ActivityKind.COMMENDATION, "commended"),
     }
-    if any(more.values()):
-        lines.append(tr("movement.activities", **more))
+    said = [tr(f"movement.{k}", count=n) for k, n in more.items() if n]  # only what happened
+    if said:
+        lines.append(tr("movement.activities", items=" · ".join(said)))
     good, cases = mediation_totals(data)
     rate = None if cases == 0 else round(good * 100 / cases, 1)
     lines.append(
@@ -237,7 +243,8 @@ def render_records(records: MovementFigures, lang: str) -> list[str]:
 
     def parts(figures: dict[str, tuple[int, int]], prefix: str) -> str:
         return ", ".join(
-            f"{n}/{total} {t(lang, prefix + kind)}" for kind, (n, total) in figures.items()
+            f"{whole(lang, n)}/{whole(lang, total)} {t(lang, prefix + kind)}"
+            for kind, (n, total) in figures.items()
         )
 
     year = records.year

@@ -15,7 +15,7 @@ from storage.admin import AdminError, add_team
 from storage.criteria import Verdict, criteria_view
 from storage.models import Commune, Hamlet
 from storage.periods import containing
-from storage.reports import add_incident
+from storage.reports import add_activity, add_incident
 from tests.helpers import make_commune
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -112,8 +112,8 @@ async def test_commitments_per_kind_and_households_against_the_communes_threshol
             hamlet_id=an_lac,
             year=2026,
             kind="households",
-            signed=300,
-            total=300,
+            signed=1300,
+            total=1300,
             now=NOW,
         )
         for kind, signed, total in (("agencies", 6, 6), ("schools", 2, 2), ("conditional", 14, 15)):
@@ -136,7 +136,7 @@ async def test_commitments_per_kind_and_households_against_the_communes_threshol
         quarter = containing("quarter", date(2026, 11, 1))
         strict = await criteria_view(session, c.id, quarter, TZ, NOW)
     assert totals == {
-        "households": (672, 700),
+        "households": (1672, 1700),
         "agencies": (6, 6),
         "schools": (2, 2),
         "conditional": (14, 15),
@@ -153,7 +153,7 @@ async def test_commitments_per_kind_and_households_against_the_communes_threshol
     assert all(h.verdicts["households"] == Verdict.MET for h in lenient.hamlets)
     assert "✅ Từ 90% hộ gia đình ký cam kết" in lines
     assert (
-        "Ký cam kết năm 2026: 672/700 hộ gia đình, 6/6 cơ quan, 2/2 trường học, "
+        "Ký cam kết năm 2026: 1.672/1.700 hộ gia đình, 6/6 cơ quan, 2/2 trường học, "
         "14/15 cơ sở kinh doanh có điều kiện" in lines
     )
 
@@ -183,6 +183,20 @@ async def test_recognitions_show_as_the_years_result_and_decide_the_safe_commune
         await _model(session, c, date(2026, 3, 1))
         hamlet = await session.get(Hamlet, c.hamlet_id)
         await add_team(session, hamlet, "Tổ hòa giải Phú Mỹ", "mediation")
+        for kind, figures in (
+            ("dialogue", {"sessions": 2, "attendees": 60}),
+            ("commendation", {"commended": 3}),
+        ):
+            await add_activity(
+                session,
+                commune_id=c.id,
+                hamlet_id=c.hamlet_id,
+                reporter_id=None,
+                kind=kind,
+                held_on=date(2026, 11, 18),
+                received_at=NOW,
+                figures=figures,
+            )
     async with sessions() as session:
         year = containing("year", date(2026, 6, 1))
         view = await criteria_view(session, c.id, year, TZ, NOW)
@@ -198,6 +212,11 @@ async def test_recognitions_show_as_the_years_result_and_decide_the_safe_commune
     assert "Mô hình tự quản: 1 đang hoạt động, 1 mô hình mới trong năm 2026" in text
     assert "Đạt chuẩn an toàn về ANTT năm 2026: 2/2 khu dân cư, 6/6 cơ quan, 1/2 trường học" in text
     assert "Tổ hòa giải: 1" in text
+    # Only what happened: no movement day that week.
+    assert (
+        "Hoạt động phong trào: đối thoại với nhân dân 2 buổi · khen thưởng 3 tập thể, cá nhân"
+        in text
+    )
     assert "Ký cam kết năm 2026: chưa có số liệu" in text
 
 
