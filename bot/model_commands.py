@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from storage.enums import CommitmentKind, ModelKind, UnitKind
@@ -134,7 +135,7 @@ async def model(settings: Settings, args: argparse.Namespace) -> int:
         await movement.update_model(
             session,
             model=found_model,
-            today=now.date(),
+            today=now.astimezone(ZoneInfo(commune.timezone)).date(),  # the commune's day
             now=now,
             active=True if args.active else False if args.inactive else None,
             members=args.members,

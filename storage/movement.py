@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.admin import AdminError
@@ -153,7 +153,8 @@ class ModelCounts:
     new: int = 0  # started in the period's year, up to its end
 
 
-def _running_at(end: date) -> object:
+def _running_at(end: date) -> ColumnElement[bool]:
+    """Started before end, and not stopped before it."""
     return and_(
         MovementModel.started_on < end,
         or_(MovementModel.ended_on.is_(None), MovementModel.ended_on >= end),
@@ -165,7 +166,7 @@ async def models_by_hamlet(
 ) -> dict[int | None, ModelCounts]:
     """Active and new models per hamlet (None: the whole commune's own), one aggregate."""
     year_start = date(period.start.year, 1, 1)
-    active = func.coalesce(func.sum(case((_running_at(period.end), 1), else_=0)), 0)  # type: ignore[arg-type]
+    active = func.coalesce(func.sum(case((_running_at(period.end), 1), else_=0)), 0)
     new = func.coalesce(
         func.sum(
             case(
