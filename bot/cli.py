@@ -162,6 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     bak.add_argument("file", type=Path)
     res = sub.add_parser("restore", help="a backup into an empty data folder")
     res.add_argument("file", type=Path)
+    from bot import model_commands
+
+    model_commands.add_parsers(sub)
     return p
 
 
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     # Imported late: settings errors should not need the ORM.
-    from bot import admin_commands, key_commands
+    from bot import admin_commands, key_commands, model_commands
 
     handler: Command = {
         "run": admin_commands.run,
@@ -225,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "key": key_commands.key,
         "backup": key_commands.make_backup,
         "restore": key_commands.restore,
+        **model_commands.HANDLERS,
     }[args.command]
     from storage.admin import AdminError
 

@@ -28,6 +28,7 @@ class Verb(StrEnum):
     CLOSE = "close"
     ASK = "ask"
     REPLY = "reply"
+    CLASSIFY = "cls"  # an incident's category, set by an officer (a voice-only report)
 
 
 class Screen(StrEnum):

@@ -47,6 +47,8 @@ from locales.text import first_upper, fold
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
+VOICE_FLOW = "voice_report"  # conversations.flows.voice: one voice message, one report
+VOICE_TYPES = ("voice", "audio")
 LONG_AGO = timedelta(days=365)  # a typed time further back is confirmed before it is kept
 FUTURE_SLACK = timedelta(minutes=10)  # clocks differ: "now" may be a little ahead
 
@@ -334,6 +336,15 @@ class Engine:
         return await self._checked(ctx, conv, flow, step, quick_value(ctx, step, value))
 
     async def _on_free(self, ctx: Ctx, conv: Conversation, event: Incoming) -> list[Reply]:
+        if (
+            conv.flow is None
+            and event.media is not None
+            and event.media.media_type in VOICE_TYPES
+            and self.allowed(ctx, VOICE_FLOW)
+        ):
+            # A voice message at the menu is a report in itself: kept after one confirmation.
+            voice = Voice(received(event.media, ctx.event.channel))
+            return await self.start(ctx, conv, VOICE_FLOW, {"voice": dump(voice)})
         if conv.flow is None and event.text and len(event.text) <= ctx.config.max_text:
             offer = self._offer_free_text(ctx, conv, event.text)
             if offer is not None:

@@ -24,6 +24,10 @@ ORDER = (
     "activity",
     "tip",
     "tip_add",
+    "model_add",
+    "model_update",
+    "commitment",
+    "recognition",
     "language",
 )
 # What officers and admins do outside flows: (label key, action data).

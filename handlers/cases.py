@@ -9,6 +9,7 @@ presser's rights on the record it names. This module only turns the results into
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from conversations.callbacks import (
     CaseAction,
@@ -25,7 +26,7 @@ from conversations.flows.officer import KIND_LETTER, case_record, tell
 from locales import word_table
 from locales.text import fold
 from storage import cases
-from storage.enums import HistoryEntry, RecordKind, Status
+from storage.enums import REPORTED_CATEGORIES, HistoryEntry, IncidentCategory, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
 from storage.periods import containing
 
@@ -72,6 +73,7 @@ class CaseActions:
             Verb.NOTE: self._typed,
             Verb.CLOSE: self._typed,
             Verb.ASK: self._typed,
+            Verb.CLASSIFY: self._classify,
         }
 
     async def __call__(self, ctx: Ctx, conv: Conversation, data: str) -> list[Reply]:
@@ -153,6 +155,37 @@ class CaseActions:
             ctx.t("case.status_set", code=cases.case_code(record), status=ctx.t(f"status.{status}"))
         )
         return [done, *await self.view(ctx, record)]
+
+    async def _classify(
+        self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
+    ) -> list[Reply]:
+        if not isinstance(record, Incident) or record.status == Status.CLOSED:
+            return [Reply(ctx.t("stale.button"))]
+        code = cases.case_code(record)
+        if action.arg is None:
+            return [
+                Reply(
+                    ctx.t("voice.classify_ask", code=code),
+                    [
+                        *(
+                            [case_button(ctx.t(f"category.{c}"), Verb.CLASSIFY, record, c)]
+                            for c in REPORTED_CATEGORIES
+                        ),
+                        [case_button(ctx.t("case.open"), Verb.VIEW, record)],
+                    ],
+                )
+            ]
+        done = await cases.classify(
+            session=ctx.session,
+            person=ctx.person,
+            record=record,
+            category=action.arg,
+            now=ctx.now,
+        )
+        if not done:
+            return [Reply(ctx.t("stale.button"))]
+        said = ctx.t("voice.classified", code=code, category=ctx.t(f"category.{action.arg}"))
+        return [Reply(said), *await self.view(ctx, record)]
 
     async def _typed(
         self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
@@ -360,6 +393,12 @@ def queue_data(page: int = 0) -> str:
 
 def _case_buttons(ctx: Ctx, record: Incident | Tip) -> list[list[Button]]:
     buttons = []
+    if (
+        isinstance(record, Incident)
+        and record.category == IncidentCategory.UNCLASSIFIED
+        and record.status != Status.CLOSED
+    ):
+        buttons.append([case_button(ctx.t("voice.classify"), Verb.CLASSIFY, record)])
     if record.status == Status.NEW:
         buttons.append([case_button(ctx.t("alert.ack"), Verb.ACK, record)])
     if record.status != Status.CLOSED:
@@ -385,6 +424,10 @@ def _history_line(ctx: Ctx, entry: cases.HistoryLine) -> str:
         what = ctx.t("case.history_note")
     elif entry.entry == HistoryEntry.ASSIGN:
         what = ctx.t("case.history_assigned", officer=entry.assignee or "–")
+    elif entry.entry == HistoryEntry.CLASSIFY:
+        category = ctx.t(f"category.{entry.note}")
+        what = ctx.t("voice.history_classified", category=category)
+        entry = replace(entry, note=None)  # the note is the category's code, shown above
     else:
         what = ctx.t("status." + entry.status)
     actor = f" · {entry.actor}" if entry.actor else ""

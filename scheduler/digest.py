@@ -29,6 +29,7 @@ from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
 from storage.enums import ActivityKind
 from storage.models import Commune
+from storage.movement import MovementFigures, movement_figures
 from storage.outbox import enqueue
 from storage.periods import Period
 from storage.reports import week_due
@@ -66,6 +67,7 @@ class DigestData:
     weekly: WeeklyFigures = field(default_factory=WeeklyFigures)
     # Hamlets that sent this week's report, while the week's deadline has not passed.
     sent_this_week: int | None = None
+    records: MovementFigures | None = None  # models, commitments, recognitions of the year
 
     @property
     def total(self) -> int:
@@ -106,12 +108,18 @@ async def collect(
         else None,
         weekly=await weekly_figures(session, commune.id, period),
         sent_this_week=sent,
+        records=await movement_figures(session, commune, period),
     )
 
 
 def number(lang: str, value: float) -> str:
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return text.replace(".", t(lang, "number.decimal"))
+
+
+def whole(lang: str, value: int) -> str:
+    """A count with the language's thousands separator: 4.030 in Vietnamese, 4,030 in English."""
+    return f"{value:,}".replace(",", t(lang, "number.thousands"))
 
 
 def percent_change(lang: str, value: float | None) -> str:
@@ -182,6 +190,15 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
             meetings=w.get("meetings"),
         )
     )
+    more = {
+        "dialogues": a.get(ActivityKind.DIALOGUE, "sessions"),
+        "days": a.get(ActivityKind.MOVEMENT_DAY),
+        "educated": a.get(ActivityKind.OFFENDER_EDUCATION, "persons_educated"),
+        "commended": a.get(ActivityKind.COMMENDATION, "commended"),
+    }
+    said = [tr(f"movement.{k}", count=n) for k, n in more.items() if n]  # only what happened
+    if said:
+        lines.append(tr("movement.activities", items=" · ".join(said)))
     good, cases = mediation_totals(data)
     rate = None if cases == 0 else round(good * 100 / cases, 1)
     lines.append(
@@ -193,6 +210,8 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         )
     )
     lines.append(tr("digest.sources"))
+    if data.records is not None and data.criteria is None:  # the criteria show them too
+        lines += render_records(data.records, lang)
     weeks = max((r.weeks for r in data.reporting), default=0)
     on_time = sum(1 for r in data.reporting if weeks and r.on_time == weeks)
     late = sum(1 for r in data.reporting if r.late)
@@ -227,6 +246,34 @@ def mediation_totals(data: DigestData) -> tuple[int, int]:
     return good, a.get(ActivityKind.MEDIATION, "cases") + w.get("mediations")
 
 
+def render_records(records: MovementFigures, lang: str) -> list[str]:
+    """The movement's records of the year: models, commitments, recognitions, mediation
+    teams ("13/13 khu dân cư, 6/6 cơ quan, 2/2 trường học")."""
+
+    def parts(figures: dict[str, tuple[int, int]], prefix: str) -> str:
+        return ", ".join(
+            f"{whole(lang, n)}/{whole(lang, total)} {t(lang, prefix + kind)}"
+            for kind, (n, total) in figures.items()
+        )
+
+    year = records.year
+    lines = [
+        t(lang, "model.digest", active=records.models.active, new=records.models.new, year=year)
+    ]
+    if records.commitments:
+        items = parts(records.commitments, "commitment.kind.")
+        lines.append(t(lang, "commitment.digest", year=year, items=items))
+    else:
+        lines.append(t(lang, "commitment.digest_none", year=year))
+    if records.recognitions:
+        items = parts(records.recognitions, "recognition.unit.")
+        lines.append(t(lang, "recognition.digest", year=year, items=items))
+    else:
+        lines.append(t(lang, "recognition.digest_none", year=year))
+    lines.append(t(lang, "movement.mediation_teams", count=records.mediation_teams))
+    return lines
+
+
 MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 
 
@@ -236,8 +283,13 @@ def render_criteria(view: CriteriaView, lang: str) -> list[str]:
         lacking = (
             f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
         )
-        lines.append(f"{MARK[view.commune[key]]} {t(lang, 'criteria.' + key)}{lacking}")
+        label = t(lang, "criteria." + key)
+        if key == "households" and view.records is not None and view.records.threshold < 100:
+            label = t(lang, "commitment.criterion", threshold=number(lang, view.records.threshold))
+        lines.append(f"{MARK[view.commune[key]]} {label}{lacking}")
     lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
+    if view.records is not None:
+        lines += render_records(view.records, lang)
     for hamlet in view.hamlets:
         failed = [
             t(lang, "criteria.short." + k)

@@ -21,6 +21,7 @@ from storage import way_back
 from storage.enums import (
     COMMUNE_ROLES,
     OPEN_STATUSES,
+    REPORTED_CATEGORIES,
     HistoryEntry,
     RecordKind,
     Role,
@@ -313,6 +314,18 @@ async def add_note(
     *, session: AsyncSession, person: Person, record: Case, text: str, now: datetime
 ) -> None:
     session.add(_entry(record, person, now, HistoryEntry.NOTE, note=text))
+
+
+async def classify(
+    *, session: AsyncSession, person: Person, record: Incident, category: str, now: datetime
+) -> bool:
+    """Set an incident's category (a voice-only report's, or a wrong one); the history keeps
+    the category chosen. False for a category a reporter could not have chosen."""
+    if category not in REPORTED_CATEGORIES:
+        return False
+    record.category = category
+    session.add(_entry(record, person, now, HistoryEntry.CLASSIFY, note=category))
+    return True
 
 
 async def assignable(*, session: AsyncSession, commune_id: int) -> list[Person]:

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import movement
 from storage.admin import add_hamlet, add_person, add_team, create_commune
-from storage.enums import ACTIVITY_FIGURES, ActivityKind, IncidentCategory, Role, Severity, TeamKind
+from storage.enums import (
+    ACTIVITY_FIGURES,
+    REPORTED_CATEGORIES,
+    REPORTED_KINDS,
+    ActivityKind,
+    CommitmentKind,
+    IncidentCategory,
+    ModelKind,
+    Role,
+    Severity,
+    TeamKind,
+    UnitKind,
+)
 from storage.identity import random_code
-from storage.models import Commune
+from storage.models import Commune, Hamlet
 from storage.reports import add_activity, add_incident, add_tip, save_weekly_report, week_start
 
 DEMO_COMMUNE = "Tân Hòa"
@@ -84,7 +97,10 @@ DESCRIPTIONS = {
     IncidentCategory.LOAN_SHARK: "Người lạ dán quảng cáo cho vay lãi nặng.",
     IncidentCategory.ONLINE_FRAUD: "Người dân bị gọi điện giả danh công an đòi chuyển tiền.",
     IncidentCategory.SUSPICIOUS: "Hai người lạ đi xe không biển số hỏi thăm nhà vắng chủ.",
-    IncidentCategory.MASS_COMPLAINT: "Nhóm hộ dân kéo lên xã khiếu nại về đền bù.",
+    IncidentCategory.MASS_COMPLAINT: "Nhóm hộ dân kéo lên tỉnh khiếu kiện vượt cấp về đền bù.",
+    IncidentCategory.LAWFUL_COMPLAINT: "Nhiều hộ cùng gửi đơn kiến nghị về đường ngập nước.",
+    IncidentCategory.POLITICAL: "Người lạ đến phát tài liệu tôn giáo trái phép.",
+    IncidentCategory.HOTSPOT: "Nhóm thanh niên tụ tập đua xe ở đoạn đường mới.",
     IncidentCategory.SOCIAL_EVIL: "Quán karaoke hoạt động quá giờ, gây ồn.",
     IncidentCategory.OTHER: "Trâu thả rông đi vào đường liên thôn.",
 }
@@ -191,7 +207,7 @@ async def seed_demo(
     # Incidents and activities fill the weeks already over, like the weekly reports: this week is
     # the reader's own to report, so a quiet week there takes its two taps.
     week_began = datetime.combine(this_monday, time(0), tz).astimezone(UTC)
-    categories = list(IncidentCategory)
+    categories = list(REPORTED_CATEGORIES)
     for i in range(weeks * 5):
         hamlet = rng.choice(hamlets)
         category = categories[i % len(categories)]
@@ -220,16 +236,11 @@ async def seed_demo(
             description=DESCRIPTIONS[category],
         )
 
-    for i, kind in enumerate(list(ActivityKind) * weeks):
+    for i, kind in enumerate(list(REPORTED_KINDS) * weeks):
         hamlet = hamlets[i % len(hamlets)]
         drawn = {name: _figure(rng, name) for name in ACTIVITY_FIGURES[kind]}
         if kind == ActivityKind.MEDIATION:
             drawn["cases_successful"] = min(drawn["cases_successful"], drawn["cases"])
-        if kind == ActivityKind.COMMITMENT:
-            total = hamlet.households
-            assert total is not None  # every demo hamlet is made with its households
-            drawn["households_total"] = total
-            drawn["households_signed"] = rng.randint(total * 8 // 10, total)
         held = (week_began - timedelta(days=rng.uniform(0.1, weeks * 7))).astimezone(tz).date()
         await add_activity(
             session,
@@ -245,6 +256,8 @@ async def seed_demo(
             else "Dọn vệ sinh, phát quang bụi rậm đường liên thôn.",
             figures=drawn,
         )
+
+    await _seed_records(session, commune, hamlets, now.astimezone(tz).date(), now, rng)
 
     tips = [
         ("Có người lạ thường xuyên ra vào căn nhà cuối hẻm lúc nửa đêm.", "hẻm 3"),
@@ -265,6 +278,108 @@ async def seed_demo(
     return commune
 
 
+# The demo's register: a model or two per hamlet and a few for the whole commune.
+MODELS = [
+    (ModelKind.SELF_GOVERNING, "Tổ nhân dân tự quản về ANTT {hamlet}"),
+    (ModelKind.SECURITY_LIGHT, "Bóng đèn an ninh {hamlet}"),
+    (ModelKind.CAMERA, "Camera an ninh {hamlet}"),
+    (ModelKind.GONG, "Tiếng kẻng an ninh {hamlet}"),
+    (ModelKind.FIRE_SAFETY, "Tổ liên gia an toàn PCCC {hamlet}"),
+    (ModelKind.CRIME_FREE_CLAN, "Dòng họ Nguyễn không có tội phạm, {hamlet}"),
+]
+COMMUNE_MODELS = [
+    (ModelKind.WOMEN_LAW_CLUB, "CLB Phụ nữ với pháp luật xã Tân Hòa"),
+    (ModelKind.DIGITAL_TEAM, "Tổ công nghệ số cộng đồng xã Tân Hòa"),
+    (ModelKind.TWO_PLUS_ONE, "Mô hình 2+1 giúp người lầm lỗi"),
+    (ModelKind.THREE_GOOD, "CLB Ba tốt, ba giảm"),
+]
+# Agencies, businesses, schools and conditional businesses of the commune: (signed, total).
+UNIT_COMMITMENTS = {
+    CommitmentKind.AGENCIES: (6, 6),
+    CommitmentKind.BUSINESSES: (23, 27),
+    CommitmentKind.SCHOOLS: (3, 3),
+    CommitmentKind.CONDITIONAL: (14, 15),
+}
+
+
+async def _seed_records(
+    session: AsyncSession,
+    commune: Commune,
+    hamlets: list[Hamlet],
+    today: date,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    """Models, commitments and recognitions, so an officer sees them in the digest and the
+    criteria: last year's recognitions, this year's commitments, models old and new."""
+    year = today.year
+    for i, hamlet in enumerate(hamlets):
+        for kind, name in rng.sample(MODELS, 1 + i % 2):
+            started = date(year - rng.randint(0, 3), rng.randint(1, 12), rng.randint(1, 28))
+            model = await movement.add_model(
+                session,
+                commune_id=commune.id,
+                hamlet_id=hamlet.id,
+                name=name.format(hamlet=hamlet.display_name),
+                kind=kind,
+                started_on=min(started, today),
+                members=rng.randint(5, 25),
+                now=now,
+            )
+            if i == 4:  # one that stopped, as happens
+                await movement.update_model(
+                    session, model=model, active=False, today=today, now=now
+                )
+        households = hamlet.households or 0
+        signed = households if i % 4 else households - rng.randint(3, 20)
+        await movement.record_commitment(
+            session,
+            commune_id=commune.id,
+            hamlet_id=hamlet.id,
+            year=year,
+            kind=CommitmentKind.HOUSEHOLDS,
+            signed=signed,
+            total=households,
+            now=now,
+        )
+    for kind, name in COMMUNE_MODELS:
+        await movement.add_model(
+            session,
+            commune_id=commune.id,
+            hamlet_id=None,
+            name=name,
+            kind=kind,
+            started_on=date(year - 1, 8, 19),
+            members=rng.randint(10, 40),
+            now=now,
+        )
+    for signer, (signed, total) in UNIT_COMMITMENTS.items():
+        await movement.record_commitment(
+            session,
+            commune_id=commune.id,
+            year=year,
+            kind=signer,
+            signed=signed,
+            total=total,
+            now=now,
+        )
+    for unit, recognised, total in (
+        (UnitKind.AREAS, len(hamlets) - 1, len(hamlets)),
+        (UnitKind.AGENCIES, 6, 6),
+        (UnitKind.SCHOOLS, 2, 3),
+    ):
+        for when in (year - 1, year):
+            await movement.record_recognition(
+                session,
+                commune_id=commune.id,
+                year=when,
+                unit_kind=unit,
+                recognised=recognised if when < year else total,
+                total=total,
+                now=now,
+            )
+
+
 def _figure(rng: random.Random, name: str) -> int:
     return {
         "attendees": rng.randint(15, 80),
@@ -275,6 +390,6 @@ def _figure(rng: random.Random, name: str) -> int:
         "cases": rng.randint(1, 5),
         "cases_successful": rng.randint(1, 5),
         "persons_helped": rng.randint(1, 3),
-        "models_active": rng.randint(1, 4),
-        "models_new": rng.randint(0, 1),
+        "persons_educated": rng.randint(1, 4),
+        "commended": rng.randint(1, 6),
     }.get(name, 1)

@@ -44,9 +44,17 @@ class IncidentCategory(StrEnum):
     LOAN_SHARK = "loan_shark"
     ONLINE_FRAUD = "online_fraud"
     SUSPICIOUS = "suspicious"
-    MASS_COMPLAINT = "mass_complaint"
+    MASS_COMPLAINT = "mass_complaint"  # unlawful, over-level: a criteria flag
+    LAWFUL_COMPLAINT = "lawful_complaint"  # many people complaining lawfully: counted, no flag
+    POLITICAL = "political"  # an ninh chính trị, dân tộc, tôn giáo
+    HOTSPOT = "hotspot"  # tụ điểm phức tạp về trật tự xã hội: a criteria flag
     SOCIAL_EVIL = "social_evil"
     OTHER = "other"
+    UNCLASSIFIED = "unclassified"  # a voice-only report, until an officer classifies it
+
+
+# What a reporter chooses from; UNCLASSIFIED is only ever set by a voice-only report.
+REPORTED_CATEGORIES = tuple(c for c in IncidentCategory if c != IncidentCategory.UNCLASSIFIED)
 
 
 class Severity(StrEnum):
@@ -62,9 +70,19 @@ class ActivityKind(StrEnum):
     MEETING = "meeting"
     FIRE_DRILL = "fire_drill"
     REINTEGRATION = "reintegration"
+    DIALOGUE = "dialogue"  # đối thoại với nhân dân
+    MOVEMENT_DAY = "movement_day"  # Ngày hội toàn dân bảo vệ ANTQ, 19 August
+    OFFENDER_EDUCATION = "offender_education"  # quản lý, giáo dục, cảm hóa đối tượng tại nhà
+    COMMENDATION = "commendation"  # khen thưởng
     COMMITMENT = "commitment"
     MODEL = "model"
     OTHER = "other"
+
+
+# Kinds kept for old reports only: commitments and models now have their own registers
+# (storage.movement), so the activity report no longer offers them.
+REGISTER_KINDS = (ActivityKind.COMMITMENT, ActivityKind.MODEL)
+REPORTED_KINDS = tuple(k for k in ActivityKind if k not in REGISTER_KINDS)
 
 
 # Every figure column of Activity, in the order they are asked.
@@ -77,6 +95,8 @@ FIGURES = (
     "cases_successful",
     "participants",
     "persons_helped",
+    "persons_educated",
+    "commended",
     "households_total",
     "households_signed",
     "models_active",
@@ -90,10 +110,48 @@ ACTIVITY_FIGURES: dict[ActivityKind, tuple[str, ...]] = {
     ActivityKind.MEETING: ("attendees",),
     ActivityKind.FIRE_DRILL: ("participants",),
     ActivityKind.REINTEGRATION: ("persons_helped",),
+    ActivityKind.DIALOGUE: ("sessions", "attendees"),
+    ActivityKind.MOVEMENT_DAY: ("attendees",),
+    ActivityKind.OFFENDER_EDUCATION: ("persons_educated",),
+    ActivityKind.COMMENDATION: ("commended",),
     ActivityKind.COMMITMENT: ("households_signed", "households_total"),
     ActivityKind.MODEL: ("models_active", "models_new"),
     ActivityKind.OTHER: (),
 }
+
+
+class ModelKind(StrEnum):
+    """Kinds of the movement's models ("mô hình"); OTHER takes a typed name of its kind."""
+
+    SELF_GOVERNING = "self_governing"  # Tổ nhân dân tự quản về ANTT
+    SECURITY_LIGHT = "security_light"  # Bóng đèn an ninh
+    CAMERA = "camera"  # Camera an ninh
+    GONG = "gong"  # Tiếng kẻng an ninh
+    CRIME_FREE_CLAN = "crime_free_clan"  # Dòng họ không có tội phạm
+    TWO_PLUS_ONE = "two_plus_one"  # 2+1
+    WOMEN_LAW_CLUB = "women_law_club"  # CLB Phụ nữ với pháp luật
+    FIRE_SAFETY = "fire_safety"  # Tổ liên gia an toàn PCCC
+    DIGITAL_TEAM = "digital_team"  # Tổ công nghệ số cộng đồng
+    THREE_GOOD = "three_good"  # CLB Ba tốt, ba giảm
+    OTHER = "other"
+
+
+class CommitmentKind(StrEnum):
+    """Who signs the safety commitment ("ký cam kết"): counted signed of total, per year."""
+
+    HOUSEHOLDS = "households"
+    AGENCIES = "agencies"
+    BUSINESSES = "businesses"
+    SCHOOLS = "schools"
+    CONDITIONAL = "conditional"  # cơ sở kinh doanh có điều kiện về ANTT
+
+
+class UnitKind(StrEnum):
+    """Units recognised each year as "an toàn về ANTT"."""
+
+    AREAS = "areas"  # khu dân cư
+    AGENCIES = "agencies"
+    SCHOOLS = "schools"
 
 
 class Status(StrEnum):
@@ -120,6 +178,7 @@ class HistoryEntry(StrEnum):
     STATUS = "status"
     NOTE = "note"
     ASSIGN = "assign"
+    CLASSIFY = "classify"  # the note holds the category set
 
 
 class OutboxStatus(StrEnum):

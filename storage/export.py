@@ -303,6 +303,7 @@ async def _summary(
         [tr("export.flag.mass"), found.mass_complaints],
         [tr("export.flag.mass_weekly"), weekly.get("complaints")],
         [tr("export.flag.disputes"), found.prolonged_disputes],
+        [tr("export.flag.hotspots"), found.hotspots],
         [],
         [
             tr("export.section_activities"),

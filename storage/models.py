@@ -85,6 +85,9 @@ class Commune(Base):
     label: Mapped[str] = mapped_column(String(40), default="xã")  # xã / phường / đặc khu
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     created_at: Mapped[datetime] = _now()
+    # The share of households signed that counts as "signed" in the criteria: 100% by the
+    # residential-area standard; some provinces call 90% a success.
+    commitment_threshold: Mapped[float] = mapped_column(Float, default=100.0, server_default="100")
 
     province: Mapped[Province] = relationship(lazy="joined")
     # Loaded only when asked for (selectinload): a person's every update touches the commune.
@@ -282,6 +285,8 @@ class Activity(Base):
     cases_successful: Mapped[int | None] = mapped_column(Integer, default=None)
     participants: Mapped[int | None] = mapped_column(Integer, default=None)
     persons_helped: Mapped[int | None] = mapped_column(Integer, default=None)
+    persons_educated: Mapped[int | None] = mapped_column(Integer, default=None)
+    commended: Mapped[int | None] = mapped_column(Integer, default=None)
     households_signed: Mapped[int | None] = mapped_column(Integer, default=None)
     households_total: Mapped[int | None] = mapped_column(Integer, default=None)
     models_active: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -319,6 +324,74 @@ class WeeklyReport(Base):
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     amended_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default=Status.NEW)
+
+
+# --- the movement's own records ---------------------------------------------------------
+
+
+class MovementModel(Base):
+    """A named model of the movement ("mô hình"): in a hamlet, or the whole commune when the
+    hamlet is empty. ended_on is the day it was marked inactive."""
+
+    __tablename__ = "movement_models"
+    __table_args__ = (Index(None, "commune_id", "started_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="SET NULL"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    kind_text: Mapped[str | None] = mapped_column(String(120), default=None)  # kind "other"
+    started_on: Mapped[date] = mapped_column(Date)
+    members: Mapped[int | None] = mapped_column(Integer, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ended_on: Mapped[date | None] = mapped_column(Date, default=None)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    updated_at: Mapped[datetime] = _now()
+
+    hamlet: Mapped[Hamlet | None] = relationship(lazy="joined")
+
+
+class Commitment(Base):
+    """Safety commitments of one kind of signer in a year: signed of total. Households are
+    counted per hamlet (hamlet_id set); agencies, businesses, schools and conditional
+    businesses for the whole commune."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index(None, "commune_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    hamlet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hamlets.id", ondelete="CASCADE"), default=None
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    signed: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    updated_at: Mapped[datetime] = _now()
+
+
+class Recognition(Base):
+    """A year's recognition of units as "an toàn về ANTT": recognised of total, per kind."""
+
+    __tablename__ = "recognitions"
+    __table_args__ = (UniqueConstraint("commune_id", "year", "unit_kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("communes.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    unit_kind: Mapped[str] = mapped_column(String(16))
+    recognised: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    updated_at: Mapped[datetime] = _now()
 
 
 class Tip(Base):

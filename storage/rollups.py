@@ -87,6 +87,7 @@ class Flags:
     serious_crimes: int
     mass_complaints: int
     prolonged_disputes: int  # open disputes older than 30 days at the period's end
+    hotspots: int = 0  # "tụ điểm phức tạp về trật tự xã hội" reported in the period
 
 
 async def flags(
@@ -103,11 +104,12 @@ async def flags(
         sum(f.serious_crimes for f in chosen),
         sum(f.mass_complaints for f in chosen),
         sum(f.prolonged_disputes for f in chosen),
+        sum(f.hotspots for f in chosen),
     )
 
 
-# Figures that add up over a period; households signed and models active are states, read
-# as the latest known value instead (see standings).
+# Figures that add up over a period; households signed and models active are states, kept
+# now in the registers (storage.movement), not summed.
 FIGURE_COLUMNS = tuple(
     f for f in FIGURES if f not in ("households_total", "households_signed", "models_active")
 )
@@ -150,61 +152,6 @@ async def activity_figures(
             **{c: int(v) for c, v in zip(FIGURE_COLUMNS, sums, strict=True)},
         }
     return figures
-
-
-@dataclass(frozen=True)
-class HamletStanding:
-    """Latest known figures of a hamlet up to a day: households signed, models active."""
-
-    hamlet_id: int
-    name: str
-    households: int | None
-    signed: int | None
-    models_active: int | None
-
-    @property
-    def signed_share(self) -> float | None:
-        total = self.households
-        return None if not total or self.signed is None else rate(self.signed, total)
-
-
-async def standings(session: AsyncSession, commune_id: int, period: Period) -> list[HamletStanding]:
-    """Per hamlet: the largest households-signed and models-active reported up to the end."""
-    signed = func.max(case((Activity.kind == ActivityKind.COMMITMENT, Activity.households_signed)))
-    total = func.max(case((Activity.kind == ActivityKind.COMMITMENT, Activity.households_total)))
-    models = func.max(case((Activity.kind == ActivityKind.MODEL, Activity.models_active)))
-    latest = (
-        select(
-            Activity.hamlet_id.label("hamlet_id"),
-            signed.label("signed"),
-            total.label("total"),
-            models.label("models"),
-        )
-        .where(
-            Activity.commune_id == commune_id,
-            Activity.kind.in_([ActivityKind.COMMITMENT, ActivityKind.MODEL]),
-            Activity.held_on < period.end,
-        )
-        .group_by(Activity.hamlet_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(
-            Hamlet.id,
-            Hamlet.label,
-            Hamlet.name,
-            func.coalesce(Hamlet.households, latest.c.total),
-            latest.c.signed,
-            latest.c.models,
-        )
-        .outerjoin(latest, latest.c.hamlet_id == Hamlet.id)
-        .where(Hamlet.commune_id == commune_id)
-        .order_by(Hamlet.name)
-    )
-    return [
-        HamletStanding(i, f"{label[:1].upper()}{label[1:]} {name}", h, s, m)
-        for i, label, name, h, s, m in rows.all()
-    ]
 
 
 @dataclass(frozen=True)
@@ -271,6 +218,7 @@ async def flags_by_hamlet(
             Incident.hamlet_id,
             count(Incident.severity == Severity.SERIOUS),
             count(Incident.category == IncidentCategory.MASS_COMPLAINT),
+            count(Incident.category == IncidentCategory.HOTSPOT),
         )
         .where(
             Incident.commune_id == commune_id,
@@ -295,7 +243,10 @@ async def flags_by_hamlet(
         .tuples()
         .all()
     )
-    found = {h: Flags(int(s), int(m), int(prolonged.pop(h, 0))) for h, s, m in in_period.all()}
+    found = {
+        h: Flags(int(s), int(m), int(prolonged.pop(h, 0)), int(spots))
+        for h, s, m, spots in in_period.all()
+    }
     found.update({h: Flags(0, 0, int(n)) for h, n in prolonged.items()})
     return found
 

@@ -27,6 +27,8 @@ def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
             "xong",
             "1",
             "1",
+            "!voice",  # a voice report, at the menu
+            "1",
             "!quit",
             "",
         ]
@@ -55,6 +57,7 @@ def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
     assert "1. 🕊 Tuần này bình yên" in out  # numbered menus where there are no buttons
     assert "Đã nhận 1 tệp" in out
     assert "Đã gửi báo cáo vụ việc số" in out
+    assert "Công an xã đã nhận ghi âm, mã vụ việc VV-" in out
     assert (tmp_path / "data" / "binhyen.db").exists()
 
 

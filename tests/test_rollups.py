@@ -16,7 +16,6 @@ from storage.rollups import (
     flags,
     incidents_by_category,
     incidents_by_hamlet,
-    standings,
 )
 from storage.types import utcnow
 from tests.helpers import make_commune
@@ -144,39 +143,6 @@ async def test_reporting_on_time_late_and_missing_per_hamlet(sessions):
     phu_my = by["Thôn Phú Mỹ"]
     assert (phu_my.weeks, phu_my.on_time, phu_my.late, phu_my.missing) == (3, 2, 1, 0)
     assert (by["Thôn An Lạc"].on_time, by["Thôn An Lạc"].missing) == (0, 3)
-
-
-async def test_households_signed_and_models_are_the_latest_known(sessions):
-    c = await make_commune(sessions)
-    async with sessions() as session, session.begin():
-        for day, signed in ((date(2026, 3, 1), 300), (date(2026, 9, 1), 398)):
-            await add_activity(
-                session,
-                commune_id=c.id,
-                hamlet_id=c.hamlet_id,
-                reporter_id=None,
-                kind="commitment",
-                held_on=day,
-                received_at=utcnow(),
-                figures={"households_signed": signed, "households_total": 400},
-            )
-        await add_activity(
-            session,
-            commune_id=c.id,
-            hamlet_id=c.hamlet_id,
-            reporter_id=None,
-            kind="model",
-            held_on=date(2026, 4, 1),
-            received_at=utcnow(),
-            figures={"models_active": 3, "models_new": 1},
-        )
-    async with sessions() as session:
-        rows = await standings(session, c.id, containing("quarter", date(2026, 9, 1)))
-    phu_my = next(r for r in rows if r.name == "Thôn Phú Mỹ")
-    assert (phu_my.signed, phu_my.households, phu_my.signed_share) == (398, 400, 99.5)
-    assert phu_my.models_active == 3
-    an_lac = next(r for r in rows if r.name == "Thôn An Lạc")
-    assert an_lac.signed_share is None  # no data, not zero
 
 
 async def test_incidents_by_hamlet_and_open_cases_urgent_first(sessions):

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.telegram import TelegramSender, build_application, set_commands
 from scheduler.dispatcher import Dispatcher
-from storage import admin
+from storage import admin, cases
 from storage.models import (
     Conversation,
     DutyChat,
@@ -478,3 +478,51 @@ async def test_start_up_goes_through_5xx_and_a_rejected_token_stops_at_once(sess
         assert len(api.calls) == before  # one refusal, no retries (a 401 is not recorded)
     finally:
         await api.stop()
+
+
+async def test_a_hamlet_head_reports_with_one_voice_message_and_an_officer_classifies_it(
+    bot, sessions
+):
+    c = await make_commune(sessions, prefix="v-")
+    async with sessions() as session, session.begin():  # the officer is on this phone only
+        await session.execute(delete(Identity).where(Identity.chat_id == "v-officer"))
+    await _invite_and_start(bot, c.head, HEAD)
+    await _invite_and_start(bot, c.officer, OFFICER)
+    await bot.send(tg.voice(HEAD), HEAD)  # at the main menu, nothing chosen
+    assert "Công an xã sẽ nghe ghi âm" in bot.text
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Incident)) == 0
+    await bot.tap(HEAD, "Gửi ghi âm")
+    async with sessions() as session:
+        incident = await session.scalar(select(Incident))
+        files = await cases.files(session=session, record=incident)
+    code = f"VV-{incident.id}"
+    assert f"Cảm ơn ông Hùng. Công an xã đã nhận ghi âm, mã vụ việc {code}" in bot.text
+    assert incident.category == "unclassified" and incident.hamlet_id == c.hamlet_id
+    assert [(f.media_type, f.file_id) for f in files] == [("voice", f"voice-{HEAD}")]
+
+    outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)})
+    await outbox.run_once()
+    alert = bot.api.sent(OFFICER)[-1]
+    assert "Chưa phân loại" in alert["text"] and "(ghi âm)" in alert["text"]
+    bot.last = [alert]
+    await bot.tap(OFFICER, "Tiếp nhận")  # in a private chat the case card follows
+    voices = bot.api.uploads(OFFICER, "sendVoice")
+    assert [v.get("voice") for v in voices] == [f"voice-{HEAD}"]  # the voice, to listen to
+    await bot.tap(OFFICER, "Phân loại")
+    assert f"{code}: vụ việc thuộc loại nào?" in bot.text
+    await bot.tap(OFFICER, "Trộm cắp")
+    assert f"{code}: đã phân loại là «Trộm cắp, cướp giật tài sản»" in bot.text
+    assert "Phân loại: Trộm cắp, cướp giật tài sản · Trần Quốc Tuấn" in bot.text
+    async with sessions() as session:
+        assert (await session.get(Incident, incident.id)).category == "theft"
+
+
+async def test_a_voice_message_at_the_menu_is_kept_only_after_its_confirmation(bot, sessions):
+    c = await make_commune(sessions, prefix="w-")
+    await _invite_and_start(bot, c.member, MEMBER)
+    await bot.send(tg.voice(MEMBER), MEMBER)
+    await bot.tap(MEMBER, "Hủy")
+    assert "Đã hủy" in bot.text
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Incident)) == 0

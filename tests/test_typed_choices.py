@@ -289,6 +289,48 @@ async def test_every_flow_and_screen_is_walked_by_typed_numbers_alone(sessions, 
     await officer.command("lich")
     assert "quản trị" in officer.text and "1. 📂 Vụ việc, tin báo đang mở" in officer.text
 
+    # A voice message at the menu: one confirmation, then the officer classifies it.
+    await head.send(media=MediaIn("voice", "console-voice-1", 9000))
+    assert "Công an xã sẽ nghe ghi âm" in head.text
+    await head.choose("Gửi ghi âm")
+    voice_code = re.search(r"mã vụ việc (VV-\d+)", head.text).group(1)
+    await officer.choose("Vụ việc, tin báo đang mở")
+    await officer.choose(voice_code)
+    await officer.choose("Phân loại")
+    await officer.choose("An ninh chính trị")
+    assert f"{voice_code}: đã phân loại là «An ninh chính trị, dân tộc, tôn giáo»" in officer.text
+
+    # The movement's records: a model added and stopped, commitments, a recognition.
+    await officer.choose("Menu chính")
+    await officer.choose("Thêm mô hình")
+    await officer.choose("Tiếng kẻng an ninh")
+    await officer.say("Kẻng an ninh xóm Bến")
+    await officer.choose("Cả xã")
+    assert "Gõ số thứ tự hoặc gõ ngày" in officer.text
+    await officer.choose("Hôm nay")
+    await officer.say("15")
+    await officer.choose("Gửi")
+    assert "Đã ghi mô hình «Kẻng an ninh xóm Bến»" in officer.text
+    await officer.choose("Cập nhật mô hình")
+    await officer.choose("Kẻng an ninh xóm Bến")
+    await officer.choose("Cập nhật số thành viên")
+    await officer.say("18")
+    await officer.choose("Gửi")
+    await officer.choose("ký cam kết")
+    await officer.choose("Cơ quan")
+    await officer.choose("Năm 2026")
+    await officer.say("6")
+    await officer.say("5")
+    await officer.choose("Gửi")
+    assert "cơ quan ký cam kết 5/6, năm 2026" in officer.text
+    await officer.choose("Công nhận")
+    await officer.choose("Trường học")
+    await officer.choose("Năm 2025")
+    await officer.say("2")
+    await officer.say("2")
+    await officer.choose("Gửi")
+    assert "2/2 trường học đạt chuẩn an toàn về ANTT năm 2025" in officer.text
+
     # Last, the language: the resident's menu in English.
     await resident.choose("Ngôn ngữ")
     await resident.choose("English")

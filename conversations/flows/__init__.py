@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from conversations.flow import Flow
-from conversations.flows import activity, incident, language, officer, tip, urgent, weekly
+from conversations.flows import (
+    activity,
+    incident,
+    language,
+    officer,
+    records,
+    tip,
+    urgent,
+    voice,
+    weekly,
+)
 
 
 def all_flows() -> dict[str, Flow]:
@@ -19,5 +29,10 @@ def all_flows() -> dict[str, Flow]:
         officer.NOTE,
         officer.CLOSE,
         officer.QUESTION,
+        records.ADD,
+        records.UPDATE,
+        records.COMMITMENT,
+        records.RECOGNITION,
+        voice.FLOW,
     ]
     return {flow.name: flow for flow in flows}

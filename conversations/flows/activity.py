@@ -15,7 +15,7 @@ from conversations.flows.common import (
     show_when,
     text_of,
 )
-from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
+from storage.enums import ACTIVITY_FIGURES, FIGURES, REPORTED_KINDS, ActivityKind
 from storage.reports import add_activity
 
 
@@ -92,7 +92,7 @@ FLOW = Flow(
             "kind",
             Kind.CHOICE,
             "activity.ask_kind",
-            options=lambda ctx, d: code_options(ctx, "activity_kind", list(ActivityKind)),
+            options=lambda ctx, d: code_options(ctx, "activity_kind", list(REPORTED_KINDS)),
             summary_label="field.activity",
         ),
         Step("held", Kind.DATETIME, "activity.ask_day", summary_label="field.day"),

@@ -23,7 +23,7 @@ from conversations.flows.common import (
 from locales import keywords
 from storage import alerts
 from storage.cases import case_code
-from storage.enums import IncidentCategory, Severity
+from storage.enums import REPORTED_CATEGORIES, IncidentCategory, Severity
 from storage.models import Incident
 from storage.reports import add_incident
 
@@ -124,7 +124,7 @@ FLOW = Flow(
             "category",
             Kind.CHOICE,
             "incident.ask_category",
-            options=lambda ctx, d: code_options(ctx, "category", list(IncidentCategory)),
+            options=lambda ctx, d: code_options(ctx, "category", list(REPORTED_CATEGORIES)),
             summary_label="field.category",
         ),
         Step(
