@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
+from locales.text import age_words, hamlets_word
 from storage import digests
 from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
@@ -117,6 +118,7 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         return t(lang, key, **values)
 
     lines = [tr(f"digest.title_{kind}", period=data.period.label, commune=data.commune), ""]
+    word = hamlets_word(lang, [r.kind for r in data.reporting])
     if data.total_last_year:
         lines.append(
             tr(
@@ -190,11 +192,22 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     missing = [r.name for r in data.reporting if r.missing]
     if data.sent_this_week is not None:
         lines.append(
-            tr("digest.reporting_now", sent=data.sent_this_week, hamlets=len(data.reporting))
+            tr(
+                "digest.reporting_now",
+                sent=data.sent_this_week,
+                hamlets=len(data.reporting),
+                hamlet_word=word,
+            )
         )
     if weeks:
         lines.append(
-            tr("digest.reporting", on_time=on_time, hamlets=len(data.reporting), late=late)
+            tr(
+                "digest.reporting",
+                on_time=on_time,
+                hamlets=len(data.reporting),
+                late=late,
+                hamlet_word=word,
+            )
         )
     if missing:
         lines.append(tr("digest.missing", hamlets=", ".join(missing)))
@@ -202,7 +215,7 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     lines.append(tr("digest.open", total=data.open_total, urgent=urgent))
     for case in data.open_cases[:5]:
         label = tr("category." + case.category) if case.category else tr("digest.tip")
-        lines.append(f"  • {case.code} {label} — {tr('digest.age', days=case.age_days(data.now))}")
+        lines.append(f"  • {case.code} {label} — {age_words(lang, case.age_days(data.now))}")
     if data.criteria is not None:
         lines += ["", *render_criteria(data.criteria, lang)]
     return "\n".join(lines)
@@ -287,7 +300,8 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
     else:
         _say(top, t(lang, "chart.none"))
     names = [r.name for r in data.reporting]
-    bottom.set_title(t(lang, "chart.reporting"))
+    word = hamlets_word(lang, [r.kind for r in data.reporting])
+    bottom.set_title(t(lang, "chart.reporting", hamlet_word=word))
     if names and any(r.weeks for r in data.reporting):
         x = list(range(len(names)))
         on_time = [r.on_time for r in data.reporting]
@@ -307,7 +321,8 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
         bottom.set_ylabel(t(lang, "chart.weeks"))
         bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncols=3, frameon=False)
     elif data.sent_this_week is not None:
-        _say(bottom, t(lang, "chart.week_running", sent=data.sent_this_week, hamlets=len(names)))
+        sent, count = data.sent_this_week, len(names)
+        _say(bottom, t(lang, "chart.week_running", sent=sent, hamlets=count, hamlet_word=word))
     else:
         _say(bottom, t(lang, "chart.no_reports"))
     fig.tight_layout()

@@ -113,9 +113,9 @@ async def test_an_urgent_alert_carries_the_reporters_phone_a_map_and_is_recorded
     await member.tap("Không có ảnh")
     await member.tap("Khẩn cấp")
     await member.tap("Gửi")
-    assert "gọi 113" in member.text
+    assert "gọi ngay 113" in member.text
     alert = (await _texts_to(sessions, "officer"))[-1]
-    assert "Lê Thị Thu (0987654321)" in alert
+    assert "Lê Thị Thu, tổ viên (0987654321)" in alert
     assert "openstreetmap.org/?mlat=10.95123&mlon=106.82456" in alert
     assert "Số khẩn cấp: 113." in alert
     async with sessions() as session:
@@ -130,9 +130,9 @@ async def test_an_urgent_report_alerts_in_three_taps_and_takes_the_details_after
     await member.tap("Báo khẩn")  # 1
     await member.tap("Cháy, nổ")  # 2
     await member.tap("Tại Thôn")  # 3: the alert goes now
-    assert "Đã gửi báo cáo KHẨN số 1" in member.text and "gọi 114, 113" in member.text
+    assert "Đã gửi báo cáo khẩn, vụ việc VV-1" in member.text and "gọi ngay 114, 113" in member.text
     alert = (await _texts_to(sessions, "officer"))[-1]
-    assert "VỤ VIỆC KHẨN số 1" in alert and "Cháy, nổ" in alert
+    assert "VỤ VIỆC KHẨN VV-1" in alert and "Cháy, nổ" in alert
     await member.say("Cháy kho rơm nhà ông Bảy, lửa lan sang nhà bên")
     await member.photo()
     await member.tap("Xong")

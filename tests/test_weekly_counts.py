@@ -44,8 +44,8 @@ async def test_a_weekly_reports_figures_reach_stats_digest_and_criteria(sessions
     assert "hòa giải thành 1/2" in text  # the activity report, apart
     assert "Hòa giải thành (cả hai nguồn): 3/5 (60%)" in text
     assert "không cộng dồn" in text
-    assert "khiếu kiện đông người ghi trong báo cáo tuần: 1" in text
-    assert "Báo cáo tuần này: 1/2 thôn đã gửi (hạn 18:00 Chủ nhật)" in text
+    assert "khiếu kiện đông người, vượt cấp ghi trong báo cáo tuần: 1" in text
+    assert "Báo cáo tuần này: 1/2 thôn đã gửi báo cáo (hạn 18:00 Chủ nhật)" in text
     assert "0/2" not in text
     assert "Vụ việc: 0 (chưa có số liệu cùng kỳ năm trước)" in text
 

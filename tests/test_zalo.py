@@ -92,7 +92,7 @@ async def test_a_hamlet_head_redeems_a_code_reports_a_quiet_week_and_an_incident
     await head.say("Đầu hẻm 3, gần chợ")
     await head.say("Mất trộm xe máy lúc nửa đêm")
     await head.send(zl.image(HEAD, "https://photo.zdn.vn/abc.jpg"))
-    assert "Đã nhận 1 tệp" in head.text
+    assert "Đã nhận 1 ảnh" in head.text
     await head.say("xong")
     await head.choose("Bình thường")
     await head.choose("Gửi")
@@ -335,7 +335,7 @@ async def test_a_question_reaches_a_zalo_tipster_without_numbers_and_is_answered
     await tipster.say("xong")
     await tipster.choose("Giữ bí mật")
     await tipster.choose("Gửi")
-    code = tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    code = tipster.text.split("Mã tin báo: ")[1].split()[0]
 
     async def menu() -> list[Any]:
         async with sessions() as session:

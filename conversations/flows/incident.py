@@ -51,7 +51,10 @@ def _summary(ctx: Ctx, data: Data) -> str:
         (ctx.t("field.when"), show_when(ctx, data["when"])),
         (ctx.t("field.where"), show_place(ctx, data.get("where"))),
         (ctx.t("field.what"), text_of(ctx, data.get("description"))),
-        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (
+            ctx.t("field.media"),
+            show_media(ctx, attachments(data.get("description"), data.get("media"))),
+        ),
         (ctx.t("field.severity"), ctx.t(f"severity.{data['severity']}")),
     )
 
@@ -106,8 +109,8 @@ async def raise_alert(ctx: Ctx, incident: Incident, *, urgent: bool) -> str:
         )
         return ctx.t("incident.sent_unreachable", code=case_code(incident), numbers=numbers)
     if urgent:
-        return ctx.t("incident.sent_urgent", id=incident.id, numbers=numbers)
-    return ctx.t("incident.sent", id=incident.id)
+        return ctx.t("incident.sent_urgent", code=case_code(incident), numbers=numbers)
+    return ctx.t("incident.sent", code=case_code(incident))
 
 
 FLOW = Flow(
