@@ -132,7 +132,9 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         lines.append(tr("digest.incidents_new", count=data.total))
     shown = [r for r in sorted(data.categories, key=lambda r: -r.count) if r.count][:SHOWN]
     for row in shown:
-        lines.append(f"  • {tr('category.' + row.category)}: {row.count} ({row.last_year})")
+        # The year before in brackets, only where there is a year before to compare with.
+        before = f" ({row.last_year})" if data.total_last_year else ""
+        lines.append(f"  • {tr('category.' + row.category)}: {row.count}{before}")
     others = data.total - sum(r.count for r in shown)
     if others:  # so that the lines add up to the total above
         lines.append(f"  • {tr('digest.other_categories', count=others)}")
