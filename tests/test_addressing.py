@@ -98,6 +98,7 @@ async def test_the_schedule_reads_in_days_hours_and_vietnamese_job_names(demo):
     assert "• Nhắc báo cáo tuần: Thứ Sáu 16:00" in text
     assert "• Xóa tin báo đã đóng quá hạn lưu:" in text
     assert "• Báo Công an xã những nơi chưa gửi báo cáo tuần: Chủ nhật 18:00" in text
+    assert "• Báo cáo quý: ngày 1 các tháng 1, 4, 7, 10, 07:00" in text
     assert "schedule." not in text and "* *" not in text and "digest_weekly" not in text
 
 

@@ -120,7 +120,7 @@ async def test_the_export_has_numbers_to_sum_right_labels_and_no_live_formulas(s
     book = load_workbook(io.BytesIO(content))
     summary = {row[0]: row[1:] for row in book["Tổng hợp"].iter_rows(values_only=True) if row}
     assert summary["Trọng án"][0] == 0
-    assert summary["Khiếu kiện đông người (ghi trong báo cáo tuần)"][0] == 1
+    assert summary["Khiếu kiện đông người, vượt cấp (ghi trong báo cáo tuần)"][0] == 1
     assert summary["Tranh chấp kéo dài (>30 ngày)"][0] == 0
     assert summary["Tuần tra, canh gác"][:3] == (1, "Số ca tuần tra", 5)
     assert summary["Hòa giải thành"][0] == 2  # the weekly sums section
