@@ -125,7 +125,7 @@ async def test_an_incident_is_named_the_same_way_to_its_reporter_and_the_officer
     await officer.tap(code)
     assert "📎 1 ảnh đính kèm" in officer.text
     await officer.tap("Tiếp nhận")
-    assert f"✅ Vụ việc {code} đã được Trần Quốc Tuấn tiếp nhận lúc" in officer.text
+    assert f"✅ {code} đã được Trần Quốc Tuấn tiếp nhận lúc" in officer.text
     told = (await _outbox_to(sessions, "hung"))[-1]
     assert re.fullmatch(
         rf"Công an xã đã tiếp nhận vụ việc {code} \(Trộm cắp, \d\d:\d\d \d\d/\d\d\) của ông Hùng\.",
