@@ -23,7 +23,7 @@ from conversations.engine import Engine
 from conversations.events import Button, Reply
 from conversations.flows.officer import KIND_LETTER, case_record, tell
 from locales import t as tr
-from locales.text import address_of, age_words
+from locales.text import address_of, age_words, period_words
 from storage import cases
 from storage.enums import HistoryEntry, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
@@ -320,7 +320,10 @@ class CaseActions:
             name, content = await export_xlsx(ctx.session, commune, period, ctx.lang, ctx.now)
         other = "csv" if fmt != "csv" else "xlsx"
         return Reply(
-            ctx.t("export.ready_zip" if fmt == "csv" else "export.ready", period=period.label),
+            ctx.t(
+                "export.ready_zip" if fmt == "csv" else "export.ready",
+                period=period_words(ctx.lang, period.kind, period.label),
+            ),
             [
                 [Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))],
                 *_to_menu(ctx),

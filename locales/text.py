@@ -147,3 +147,8 @@ def day_month_year(when: object) -> str:
 def age_words(lang: str | None, days: int) -> str:
     """How long a case has been open: "hôm nay", "3 ngày"."""
     return t(lang, "digest.age_today") if days <= 0 else t(lang, "digest.age", days=days)
+
+
+def period_words(lang: str | None, kind: str, label: str) -> str:
+    """A period as a sentence names it: "tuần 16/11 – 22/11/2026", "quý IV/2026"."""
+    return t(lang, f"period.{kind}", label=label)

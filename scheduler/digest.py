@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
-from locales.text import age_words, hamlets_word
+from locales.text import age_words, hamlets_word, period_words
 from storage import digests
 from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
@@ -237,7 +237,8 @@ MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 
 
 def render_criteria(view: CriteriaView, lang: str) -> list[str]:
-    lines = [t(lang, "criteria.title", period=view.period.label)]
+    period = period_words(lang, view.period.kind, view.period.label)
+    lines = [t(lang, "criteria.title", period=period)]
     for key in (*CRITERIA, "safe_areas"):
         lacking = (
             f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
@@ -272,7 +273,9 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
     fig = Figure(figsize=(8, 9), dpi=100)
     top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
     rows = [r for r in data.categories if r.count or r.last_year]
-    top.set_title(t(lang, "chart.incidents", period=data.period.label))
+    top.set_title(
+        t(lang, "chart.incidents", period=period_words(lang, data.period.kind, data.period.label))
+    )
     if rows:
         labels = [t(lang, f"category.{r.category}").split(",")[0] for r in rows]
         y = list(range(len(rows)))

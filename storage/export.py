@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
-from locales.text import first_upper, hamlets_word, strip_diacritics
+from locales.text import first_upper, hamlets_word, period_words, strip_diacritics
 from storage import hamlet_kinds
 from storage.cases import incident_code, queue
 from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
@@ -284,7 +284,7 @@ async def _summary(
     total_change = change(total, before)
     rows: list[list[Any]] = [
         [tr("export.summary_title", commune=commune.display_name)],
-        [tr("export.summary_period", period=period.label)],
+        [tr("export.summary_period", period=period_words(lang, period.kind, period.label))],
         [tr("export.summary_made", at=_local(now, tz))],
         [],
         [

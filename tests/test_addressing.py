@@ -141,3 +141,11 @@ async def test_the_weekly_figures_count_hamlets_by_their_kind(demo):
     text = officer.last[0].text
     assert " ấp báo cáo đủ, đúng hạn" in text and not re.search(r"\bthôn\b", text)
     assert "(chưa có số liệu cùng kỳ năm trước)" in text and "(0)" not in text
+
+
+async def test_a_quarter_is_named_as_vietnamese_reports_name_it(demo):
+    officer = Chat(demo, "tuan")
+    await officer.command("criteria")
+    assert officer.last[0].text.startswith("🏅 TIÊU CHÍ AN TOÀN VỀ ANTT — quý IV/2026")
+    await officer.command("export", "quy")
+    assert "📤 Báo cáo quý IV/2026 (mở bằng Excel)." in officer.text
