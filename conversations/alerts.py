@@ -25,6 +25,11 @@ def emergency_numbers(category: str) -> tuple[str, ...]:
     return EMERGENCY_NUMBERS.get(category, DEFAULT_NUMBERS)
 
 
+def emergency_words(lang: str, category: str) -> str:
+    """The numbers to call, as said: "114 hoặc 113"."""
+    return t(lang, "number.or").join(emergency_numbers(category))
+
+
 def map_link(latitude: float, longitude: float) -> str:
     return (
         f"https://www.openstreetmap.org/?mlat={latitude:.5f}&mlon={longitude:.5f}"
@@ -76,7 +81,7 @@ def alert_text(
     ]
     lines = [head] + [f"{label}: {value}" for label, value in facts if value]
     if urgent:
-        lines.append(t(lang, "alert.call", numbers=", ".join(emergency_numbers(incident.category))))
+        lines.append(t(lang, "alert.call", numbers=emergency_words(lang, incident.category)))
     return "\n".join(lines)
 
 

@@ -116,7 +116,7 @@ def _samples(lang: str, role: str, kind: str) -> dict[str, Any]:
         "status": t(lang, "status.in_progress"),
         "contact": t(lang, "data.contact"),
         "files": "2 " + t(lang, "media.type.photo") + ", 1 " + t(lang, "media.type.voice"),
-        "numbers": "114, 113",
+        "numbers": "114 hoặc 113",
         "question": "Người lạ đi xe màu gì?",
         "access": "7K3M-9QXA-2BCD",
         "account": "123456789",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from conversations.alerts import alert_buttons, alert_text, emergency_numbers
+from conversations.alerts import alert_buttons, alert_text, emergency_words
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
@@ -102,7 +102,7 @@ async def raise_alert(ctx: Ctx, incident: Incident, *, urgent: bool) -> str:
         await alerts.record(
             session=ctx.session, incident_id=incident.id, chats=targets, round=1, now=ctx.now
         )
-    numbers = ", ".join(emergency_numbers(incident.category))
+    numbers = emergency_words(ctx.lang, incident.category)
     if urgent and not targets:
         log.warning(
             "urgent incident %s of commune %s reached no officer", incident.id, incident.commune_id
