@@ -14,7 +14,8 @@ from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
 from locales import available_languages
 from locales import t as tr
-from storage import duty, tips
+from locales.text import first_upper, role_name
+from storage import duty, hamlet_kinds, tips
 from storage.cases import admin_chats
 from storage.enums import COMMUNE_ROLES, Role
 from storage.models import Conversation
@@ -69,8 +70,7 @@ async def handle_command(
             if ctx.person.role == Role.RESIDENT and command == "start"
             else "start.welcome_back"
         )
-        police = await police_name(ctx)
-        return [Reply(ctx.t(intro, police=police)), engine.menu(ctx, conv)]
+        return [Reply(ctx.t(intro, **await resident_words(ctx))), engine.menu(ctx, conv)]
     if command in ("huy", "cancel"):
         return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command in ("ngonngu", "language"):
@@ -125,15 +125,26 @@ def _as_button(ctx: Ctx, data: str) -> Incoming:
     return replace(ctx.event, command=None, args="", text=None, callback=data)
 
 
-async def police_name(ctx: Ctx) -> str:
-    """ "Công an xã Tân Hòa": the person's commune, or the only one this system serves."""
+async def resident_words(ctx: Ctx) -> dict[str, str]:
+    """What a resident's welcome names: "Công an xã Tân Hòa" (the person's commune, or the only
+    one this system serves) and whose invites it speaks of ("Trưởng ấp" where every hamlet of
+    the commune is an ấp)."""
     commune = ctx.person.commune
     if commune is None:
         served = await tips.communes(session=ctx.session)
         commune = served[0] if len(served) == 1 else None
     if commune is None:
-        return ctx.t("start.police")
-    return ctx.t("start.police_of", commune=f"{commune.label} {commune.name}")
+        return {"police": ctx.t("start.police"), "heads": ctx.t("start.heads")}
+    kinds = await hamlet_kinds.kinds_of(ctx.session, commune.id)
+    heads = (
+        first_upper(role_name(ctx.lang, "hamlet_head", kinds[0]))
+        if len(kinds) == 1
+        else ctx.t("start.heads")
+    )
+    return {
+        "police": ctx.t("start.police_of", commune=f"{commune.label} {commune.name}"),
+        "heads": heads,
+    }
 
 
 async def link_duty_chat(ctx: Ctx) -> Reply:

@@ -77,6 +77,7 @@ async def test_an_officer_is_asked_what_to_see_and_a_resident_learns_whose_chann
     welcome = resident.last[0].text
     assert welcome.startswith("Chào ông/bà! ")  # nobody known: the neutral form
     assert "của Công an xã Tân Hòa. Ông/bà có thể gửi tin báo và giấu tên." in welcome
+    assert "\nTrưởng ấp và tổ viên tổ bảo vệ an ninh: xin nhờ Công an xã Tân Hòa" in welcome
     assert "đường dẫn" in welcome and "link" not in welcome
 
 

@@ -87,6 +87,7 @@ def _samples(lang: str, role: str, kind: str) -> dict[str, Any]:
         "title": title or "anh",
         "name": "Bảy",  # address.form is given the given name
         "role": role_name(lang, role, kind),
+        "heads": first_upper(role_name(lang, "hamlet_head", kind)),
         "hamlet": hamlet,
         "hamlet_word": hamlets_word(lang, [kind]),
         "hamlets": 12,
