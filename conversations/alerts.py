@@ -54,7 +54,8 @@ def alert_text(
     if repeat_after_minutes is not None:
         head = t(lang, "alert.repeat", code=code, minutes=repeat_after_minutes)
     else:
-        head = t(lang, "alert.urgent" if urgent else "alert.new_incident", code=code)
+        key = "alert.urgent" if urgent else "alert.new_incident"
+        head = t(lang, key, code=code, id=incident.id)
     at = incident.occurred_at.astimezone(tz)
     when = (
         at.strftime("%d/%m/%Y")

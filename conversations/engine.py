@@ -471,7 +471,11 @@ class Engine:
         write(conv, stored, state)
         return [
             Reply(
-                ctx.t("media.received", files=ctx.media_words(i.media_type for i in items)),
+                ctx.t(
+                    "media.received",
+                    files=ctx.media_words(i.media_type for i in items),
+                    count=len(items),  # the placeholder of catalogues written before {files}
+                ),
                 [[Button(ctx.t("media.done"), _option(step.key, DONE_VALUE))], _nav(ctx)],
                 numbered=True,
             )

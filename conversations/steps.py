@@ -18,7 +18,9 @@ def prompt_for_step(ctx: Ctx, flow: Flow, step: Step, data: Data) -> str:
     text = ctx.t(step.prompt, **values)
     if step.kind == Kind.MEDIA and data.get(step.key):
         text += "\n" + ctx.t(
-            "media.so_far", files=ctx.media_words(i.media_type for i in data[step.key])
+            "media.so_far",
+            files=ctx.media_words(i.media_type for i in data[step.key]),
+            count=len(data[step.key]),  # the placeholder of catalogues written before {files}
         )
     hint = step.hint(ctx, data) if step.hint else None
     if hint:

@@ -206,7 +206,13 @@ class CaseActions:
             lines.append(_history_line(ctx, entry))
         files = await cases.files(session=ctx.session, record=record)
         if files:
-            lines.append(ctx.t("case.files", files=ctx.media_words(f.media_type for f in files)))
+            lines.append(
+                ctx.t(
+                    "case.files",
+                    files=ctx.media_words(f.media_type for f in files),
+                    count=len(files),
+                )
+            )
         same_channel = [(f.media_type, f.file_id) for f in files if f.channel == ctx.event.channel]
         if isinstance(record, Tip):
             # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
@@ -214,7 +220,8 @@ class CaseActions:
             withheld = [m for m, _ in same_channel if m not in SAFE_FOR_TIPS]
             same_channel = [(m, f) for m, f in same_channel if m in SAFE_FOR_TIPS]
             if withheld:
-                lines.append(ctx.t("case.withheld", files=ctx.media_words(withheld)))
+                words = ctx.media_words(withheld)
+                lines.append(ctx.t("case.withheld", files=words, count=len(withheld)))
         return [
             Reply(
                 "\n".join(lines),

@@ -109,8 +109,10 @@ async def raise_alert(ctx: Ctx, incident: Incident, *, urgent: bool) -> str:
         )
         return ctx.t("incident.sent_unreachable", code=case_code(incident), numbers=numbers)
     if urgent:
-        return ctx.t("incident.sent_urgent", code=case_code(incident), numbers=numbers)
-    return ctx.t("incident.sent", code=case_code(incident))
+        return ctx.t(
+            "incident.sent_urgent", code=case_code(incident), id=incident.id, numbers=numbers
+        )
+    return ctx.t("incident.sent", code=case_code(incident), id=incident.id)
 
 
 FLOW = Flow(
