@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from conversations.callbacks import CaseAction, Verb
 from conversations.events import Button
 from locales import t
+from locales.text import hamlet_field, role_name
 from storage.cases import case_code
 from storage.enums import IncidentCategory, Severity
 from storage.models import Incident, Person
@@ -22,6 +23,11 @@ DEFAULT_NUMBERS = ("113",)
 
 def emergency_numbers(category: str) -> tuple[str, ...]:
     return EMERGENCY_NUMBERS.get(category, DEFAULT_NUMBERS)
+
+
+def emergency_words(lang: str, category: str) -> str:
+    """The numbers to call, as said: "114 hoặc 113"."""
+    return t(lang, "number.or").join(emergency_numbers(category))
 
 
 def map_link(latitude: float, longitude: float) -> str:
@@ -48,7 +54,8 @@ def alert_text(
     if repeat_after_minutes is not None:
         head = t(lang, "alert.repeat", code=code, minutes=repeat_after_minutes)
     else:
-        head = t(lang, "alert.urgent" if urgent else "alert.new_incident", id=incident.id)
+        key = "alert.urgent" if urgent else "alert.new_incident"
+        head = t(lang, key, code=code, id=incident.id)
     at = incident.occurred_at.astimezone(tz)
     when = (
         at.strftime("%d/%m/%Y")
@@ -60,21 +67,22 @@ def alert_text(
         where = t(lang, "alert.map", link=map_link(incident.latitude, incident.longitude))
     who = None
     if reporter is not None:
-        who = reporter.full_name or ""
+        kind = reporter.hamlet.label if reporter.hamlet is not None else None
+        who = f"{reporter.full_name or ''}, {role_name(lang, reporter.role, kind)}"
         if reporter.phone:
             who = f"{who} ({reporter.phone})"
     facts = [
-        ("field.category", t(lang, f"category.{incident.category}")),
-        ("field.severity", t(lang, f"severity.{incident.severity}")),
-        ("field.hamlet", incident.hamlet.display_name),
-        ("field.when", when),
-        ("field.where", where),
-        ("field.what", description if description is not None else incident.description),
-        ("field.reporter", who),
+        (t(lang, "field.category"), t(lang, f"category.{incident.category}")),
+        (t(lang, "field.severity"), t(lang, f"severity.{incident.severity}")),
+        (hamlet_field(lang, incident.hamlet.label), incident.hamlet.name),
+        (t(lang, "field.when"), when),
+        (t(lang, "field.where"), where),
+        (t(lang, "field.what"), description if description is not None else incident.description),
+        (t(lang, "field.reporter"), who),
     ]
-    lines = [head] + [f"{t(lang, label)}: {value}" for label, value in facts if value]
+    lines = [head] + [f"{label}: {value}" for label, value in facts if value]
     if urgent:
-        lines.append(t(lang, "alert.call", numbers=", ".join(emergency_numbers(incident.category))))
+        lines.append(t(lang, "alert.call", numbers=emergency_words(lang, incident.category)))
     return "\n".join(lines)
 
 

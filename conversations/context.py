@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.events import Button, Incoming, has_buttons
 from locales import t, wording
+from locales.text import address_of, first_upper, role_name
+from storage.enums import COMMUNE_ROLES
 from storage.identity import pseudonym
 from storage.keyring import Keyring
 from storage.models import Identity, Person
@@ -61,6 +64,7 @@ class Ctx:
     def t(self, key: str, **values: Any) -> str:
         """key in the person's language, worded for the channel of this chat: a message for
         another chat (ctx.notify) must not use a key that has a "_typed" variant."""
+        values = {"address": self.address, "Address": first_upper(self.address), **values}
         return t(self.lang, wording(self.lang, key, buttons=self.shows_buttons), **values)
 
     @property
@@ -70,11 +74,28 @@ class Ctx:
 
     @property
     def address(self) -> str:
-        """How the bot addresses the person: "ông Hùng", "chị Thảo", or a neutral form."""
-        name = (self.person.full_name or "").split()
-        if self.person.title and name:
-            return f"{self.person.title} {name[-1]}"
-        return self.t("address.neutral")
+        """How the bot addresses the person in mid-sentence: "ông Hùng", "anh Khánh", or
+        "ông/bà" for someone unknown. Every ctx.t text may write {address}, or {Address} where
+        a sentence starts."""
+        return address_of(self.lang, self.person.title, self.person.full_name)
+
+    @property
+    def is_officer(self) -> bool:
+        """An officer or admin: their menu is cases and statistics, not reports."""
+        return self.person.role in COMMUNE_ROLES
+
+    def role_name(self, person: Person | None = None) -> str:
+        """A person's role in words, a hamlet head's by their hamlet's kind ("trưởng ấp")."""
+        person = person or self.person
+        kind = person.hamlet.label if person.hamlet is not None else None
+        return role_name(self.lang, person.role, kind)
+
+    def media_words(self, types: Iterable[str]) -> str:
+        """Files counted by their kind, as a person says it: "1 ảnh, 2 ghi âm"."""
+        counts: dict[str, int] = {}
+        for kind in types:
+            counts[kind] = counts.get(kind, 0) + 1
+        return ", ".join(f"{n} {self.t('media.type.' + kind)}" for kind, n in counts.items())
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)

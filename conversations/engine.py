@@ -43,7 +43,7 @@ from conversations.steps import (
     step_buttons,
 )
 from locales import keywords, t_list
-from locales.text import first_upper, fold
+from locales.text import fold
 from storage.models import Conversation
 
 SUMMARY, EDIT, CONFIRM = "__summary", "__edit", "__confirm"
@@ -283,7 +283,7 @@ class Engine:
         history = list(conv.history)
         if not history:
             self.clear(conv)
-            return [Reply(ctx.t("nav.cancelled")), menu_reply(ctx, self.flows)]
+            return [Reply(ctx.t("nav.back_to_menu")), menu_reply(ctx, self.flows)]
         previous = history.pop()
         conv.history = history
         write(conv, stored, replace(state, done=tuple(k for k in state.done if k != previous)))
@@ -390,7 +390,7 @@ class Engine:
         write(conv, {}, EngineState(held=Held(text=text)))
         rows = [[Button(ctx.t(f"free_text.{name}"), MenuPick(name).encode())] for name in starts]
         rows.append([Button(ctx.t("free_text.menu"), MenuPick("menu").encode())])
-        return Reply(ctx.t("free_text.ask", address=first_upper(ctx.address)), rows, numbered=True)
+        return Reply(ctx.t("free_text.ask"), rows, numbered=True)
 
     def _read(
         self, ctx: Ctx, conv: Conversation, step: Step, event: Incoming
@@ -482,7 +482,11 @@ class Engine:
         write(conv, stored, state)
         return [
             Reply(
-                ctx.t("media.received", count=len(items)),
+                ctx.t(
+                    "media.received",
+                    files=ctx.media_words(i.media_type for i in items),
+                    count=len(items),  # the placeholder of catalogues written before {files}
+                ),
                 [[Button(ctx.t("media.done"), _option(step.key, DONE_VALUE))], _nav(ctx)],
                 numbered=True,
             )

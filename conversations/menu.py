@@ -9,7 +9,6 @@ from conversations.callbacks import MenuPick, OfficerScreen, Screen
 from conversations.context import Ctx
 from conversations.events import Button, Reply
 from locales import keywords
-from locales.text import first_upper
 from storage.enums import COMMUNE_ROLES
 
 if TYPE_CHECKING:
@@ -61,5 +60,5 @@ def menu_reply(ctx: Ctx, flows: Mapping[str, Flow]) -> Reply:
         where = ctx.t("menu.where", place=ctx.person.hamlet.display_name)
     elif ctx.person.commune is not None:
         where = ctx.t("menu.where", place=ctx.person.commune.display_name)
-    text = ctx.t("menu.title", address=first_upper(ctx.address), where=where)
+    text = ctx.t("menu.title_officer" if ctx.is_officer else "menu.title", where=where)
     return Reply(text, rows)

@@ -15,10 +15,14 @@ DONE_VALUE, SKIP_VALUE = "__done", "__skip"  # "no more media", "skip this step"
 
 
 def prompt_for_step(ctx: Ctx, flow: Flow, step: Step, data: Data) -> str:
-    values = {"address": ctx.address, **flow.values(ctx, data)}
+    values = flow.values(ctx, data)
     text = ctx.t(step.prompt, **values)
     if step.kind == Kind.MEDIA and data.get(step.key):
-        text += "\n" + ctx.t("media.so_far", count=len(data[step.key]))
+        text += "\n" + ctx.t(
+            "media.so_far",
+            files=ctx.media_words(i.media_type for i in data[step.key]),
+            count=len(data[step.key]),  # the placeholder of catalogues written before {files}
+        )
     hint = step.hint(ctx, data) if step.hint else None
     if hint:
         text += "\n\n" + ctx.t(hint, **values)

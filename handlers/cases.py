@@ -23,8 +23,9 @@ from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Button, Reply
 from conversations.flows.officer import KIND_LETTER, case_record, tell
+from locales import t as tr
 from locales import word_table
-from locales.text import fold
+from locales.text import address_of, age_words, fold, period_words
 from storage import cases
 from storage.enums import REPORTED_CATEGORIES, HistoryEntry, IncidentCategory, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
@@ -211,7 +212,7 @@ class CaseActions:
         for row in rows:
             label = ctx.t(f"category.{row.category}") if row.category else ctx.t("digest.tip")
             mark = "🔴 " if row.urgent else ""
-            age = ctx.t("digest.age", days=row.age_days(ctx.now))
+            age = age_words(ctx.lang, row.age_days(ctx.now))
             data = CaseAction(Verb.VIEW, KIND_LETTER[RecordKind(row.kind)], row.id).encode()
             buttons.append([Button(f"{mark}{row.code} · {label.split(',')[0]} · {age}", data)])
         pages = (total + PAGE - 1) // PAGE
@@ -240,7 +241,13 @@ class CaseActions:
             lines.append(_history_line(ctx, entry))
         files = await cases.files(session=ctx.session, record=record)
         if files:
-            lines.append(ctx.t("case.files", count=len(files)))
+            lines.append(
+                ctx.t(
+                    "case.files",
+                    files=ctx.media_words(f.media_type for f in files),
+                    count=len(files),
+                )
+            )
         same_channel = [(f.media_type, f.file_id) for f in files if f.channel == ctx.event.channel]
         if isinstance(record, Tip):
             # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
@@ -248,7 +255,8 @@ class CaseActions:
             withheld = [m for m, _ in same_channel if m not in SAFE_FOR_TIPS]
             same_channel = [(m, f) for m, f in same_channel if m in SAFE_FOR_TIPS]
             if withheld:
-                lines.append(ctx.t("case.withheld", count=len(withheld)))
+                words = ctx.media_words(withheld)
+                lines.append(ctx.t("case.withheld", files=words, count=len(withheld)))
         return [
             Reply(
                 "\n".join(lines),
@@ -295,7 +303,13 @@ class CaseActions:
             await ctx.notify(
                 chat.channel,
                 chat.chat_id,
-                ctx.t("case.assigned_to_you", code=code, officer=ctx.person.full_name or ""),
+                tr(
+                    chat.language,
+                    "case.assigned_to_you",
+                    code=code,
+                    officer=ctx.person.full_name or "",
+                    address=address_of(chat.language, done.assignee.title, name),
+                ),
                 buttons=[[case_button(ctx.t("case.open"), Verb.VIEW, record)]],
                 purpose="case_update",
                 commune_id=ctx.person.commune_id,
@@ -348,7 +362,10 @@ class CaseActions:
             name, content = await export_xlsx(ctx.session, commune, period, ctx.lang, ctx.now)
         other = "csv" if fmt != "csv" else "xlsx"
         return Reply(
-            ctx.t("export.ready_zip" if fmt == "csv" else "export.ready", period=period.label),
+            ctx.t(
+                "export.ready_zip" if fmt == "csv" else "export.ready",
+                period=period_words(ctx.lang, period.kind, period.label),
+            ),
             [
                 [Button(ctx.t(f"export.as_{other}"), _screen(Screen.EXPORT, period.kind, other))],
                 *_to_menu(ctx),

@@ -12,10 +12,10 @@ from conversations.flows.tip import notice
 from handlers.cases import CaseActions, period_word
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
+from locales import available_languages, word_table
 from locales import t as tr
-from locales import word_table
-from locales.text import first_upper, fold
-from storage import duty
+from locales.text import first_upper, fold, role_name
+from storage import duty, hamlet_kinds, tips
 from storage.cases import admin_chats
 from storage.enums import COMMUNE_ROLES, Role
 from storage.models import Conversation
@@ -72,7 +72,7 @@ async def handle_command(
             if ctx.person.role == Role.RESIDENT and command == "start"
             else "start.welcome_back"
         )
-        return [Reply(ctx.t(intro, address=first_upper(ctx.address))), engine.menu(ctx, conv)]
+        return [Reply(ctx.t(intro, **await resident_words(ctx))), engine.menu(ctx, conv)]
     if command == "huy":
         return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command == "ngonngu":
@@ -87,7 +87,9 @@ async def handle_command(
         lines = await stored_about(
             ctx.session, ctx.person.id, with_tips=True, secret=ctx.config.secret
         )
-        body = "\n".join(f"• {ctx.t('data.' + k.replace(' ', '_'))}: {v}" for k, v in lines)
+        body = "\n".join(
+            f"• {ctx.t('data.' + k.replace(' ', '_'))}: {_shown(ctx, k, v)}" for k, v in lines
+        )
         text = ctx.t("data.title") + "\n" + body + "\n\n" + ctx.t("data.retention")
         commune = ctx.person.commune.display_name if ctx.person.commune else ""
         text += "\n\n" + notice(ctx, commune)
@@ -96,8 +98,55 @@ async def handle_command(
     return [Reply(ctx.t("menu.hint")), engine.menu(ctx, conv)]
 
 
+BLOCKED = " (blocked the bot)"  # how storage.privacy.stored_about marks a blocked account
+
+
+def _shown(ctx: Ctx, key: str, value: str) -> str:
+    """A line of /dulieu in words: the role and language by name, the chat by its channel."""
+    if key == "role":
+        return ctx.role_name()
+    if key == "language":
+        return available_languages().get(value, value)
+    if key == "chat account":
+        blocked = value.endswith(BLOCKED)
+        channel, _, account = value.removesuffix(BLOCKED).partition(" ")
+        shown = ctx.t(f"channel.{channel}", account=account)
+        return shown + (ctx.t("data.blocked") if blocked else "")
+    if key == "tip":
+        code, status, contact = value.split()
+        return ctx.t(
+            "data.tip_line",
+            code=code,
+            status=ctx.t(f"status.{status}"),
+            contact=ctx.t(f"data.{contact}"),
+        )
+    return value
+
+
 def _as_button(ctx: Ctx, data: str) -> Incoming:
     return replace(ctx.event, command=None, args="", text=None, callback=data)
+
+
+async def resident_words(ctx: Ctx) -> dict[str, str]:
+    """What a resident's welcome names: "Công an xã Tân Hòa" (the person's commune, or the only
+    one this system serves) and whose invites it speaks of ("Trưởng ấp" where every hamlet of
+    the commune is an ấp)."""
+    commune = ctx.person.commune
+    if commune is None:
+        served = await tips.communes(session=ctx.session)
+        commune = served[0] if len(served) == 1 else None
+    if commune is None:
+        return {"police": ctx.t("start.police"), "heads": ctx.t("start.heads")}
+    kinds = await hamlet_kinds.kinds_of(ctx.session, commune.id)
+    heads = (
+        first_upper(role_name(ctx.lang, "hamlet_head", kinds[0]))
+        if len(kinds) == 1
+        else ctx.t("start.heads")
+    )
+    return {
+        "police": ctx.t("start.police_of", commune=f"{commune.label} {commune.name}"),
+        "heads": heads,
+    }
 
 
 async def link_duty_chat(ctx: Ctx) -> Reply:

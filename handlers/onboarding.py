@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from conversations.context import Ctx
 from conversations.events import Reply
-from locales.text import first_upper
 from storage import guesses, invites
 from storage.identity import INVITE_LENGTH, clean_code
 from storage.models import Conversation
@@ -97,9 +96,8 @@ async def redeem(ctx: Ctx, conv: Conversation, typed: str) -> Reply:
     return Reply(
         ctx.t(
             "start.welcome_person",
-            address=first_upper(ctx.address),
             name=person.full_name or "",
-            role=ctx.t(f"role.{person.role}"),
+            role=ctx.role_name(),
             place=place,
         )
     )

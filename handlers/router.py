@@ -22,7 +22,7 @@ from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply, has_buttons
 from handlers.cases import CaseActions
-from handlers.commands import handle_command
+from handlers.commands import handle_command, resident_words
 from handlers.onboarding import looks_like_invite, redeem
 from handlers.tip_codes import open_by_code
 from locales import t, wording
@@ -123,7 +123,8 @@ class Router:
             replies.append(self.engine.prompt(ctx, conv))
         if first_contact and event.private and not event.command:
             # Someone who never pressed Start (or who is on Zalo): say what this is first.
-            replies.insert(0, Reply(ctx.t("start.welcome_resident")))
+            words = await resident_words(ctx)
+            replies.insert(0, Reply(ctx.t("start.welcome_resident", **words)))
         conv.menu = last_menu(replies, conv.menu)
         touch(conv, ctx.now)
         replies = [r if r.chat_id or r.lang else replace(r, lang=ctx.lang) for r in replies]

@@ -22,6 +22,8 @@ def when_in_words(ctx: Ctx, cron: str) -> str:
     values = dict(words.values)
     if "days" in values:
         values["days"] = ", ".join(ctx.t(f"day.{name}") for name in values["days"].split(","))
+    if "months" in values:
+        values["months"] = ", ".join(values["months"].split(","))
     return ctx.t(words.key, **values)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+
+from locales import catalogue, t
 
 # Combining tone marks; other marks (circumflex, breve, horn) belong to the letter.
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -126,3 +129,81 @@ def split_text(text: str, limit: int) -> list[str]:
 def first_upper(text: str) -> str:
     """First letter up, the rest kept: "ông Hùng" -> "Ông Hùng" (capitalize() lowers it)."""
     return text[:1].upper() + text[1:]
+
+
+# --- addressing people ------------------------------------------------------------------
+# In Vietnamese a person is addressed by an honorific and their given name, in lower case
+# in mid-sentence ("Chào ông Hùng!", "Cảm ơn bà Lan.") and capitalised only where the
+# sentence starts ("Ông Hùng có một báo cáo đang làm dở"). Catalogue texts write {address}
+# for the first and {Address} for the second.
+
+
+def given_name(full_name: str | None) -> str:
+    """The name a person is called by: the last word of a Vietnamese full name."""
+    words = (full_name or "").split()
+    return words[-1] if words else ""
+
+
+def address_of(lang: str | None, title: str | None, full_name: str | None) -> str:
+    """How to address a person in mid-sentence: "ông Hùng"; without a title, the given name
+    with the pronoun the name suggests ("anh Khánh", "chị Thu"); "ông/bà" (or the language's
+    neutral word) only for someone whose name is not known."""
+    name = given_name(full_name)
+    if not name:
+        return t(lang, "address.neutral")
+    words = [fold(w) for w in (full_name or "").split()[:-1]]
+    if title:
+        honorific = fold(title).replace(" ", "_")
+    else:
+        honorific = "chi" if "thi" in words else "anh"
+    own = catalogue(lang or "vi").get(f"address.title.{honorific}")
+    word = str(own) if own is not None else nfc(title.strip().lower()) if title else honorific
+    return t(lang, "address.form", title=word, name=name).strip()
+
+
+def sentence_start(address: str) -> str:
+    """The address where a sentence starts: "ông Hùng" -> "Ông Hùng"."""
+    return first_upper(address)
+
+
+def kind_key(kind: str) -> str:
+    """The catalogue key of a hamlet kind (storage.hamlet_kinds): "tổ dân phố" -> "to_dan_pho"."""
+    return strip_diacritics(kind).replace(" ", "_")
+
+
+def role_name(lang: str | None, role: str, hamlet_kind: str | None = None) -> str:
+    """A role in words; a hamlet head's by the kind of their hamlet: "trưởng ấp", "tổ
+    trưởng tổ dân phố" (a language without such titles says "hamlet head")."""
+    if role == "hamlet_head" and hamlet_kind:
+        key = "head_title." + kind_key(hamlet_kind)
+        if key in catalogue(lang or "vi"):
+            return t(lang, key)
+    return t(lang, f"role.{role}")
+
+
+def hamlet_field(lang: str | None, kind: str) -> str:
+    """The label of a field naming a hamlet, by its kind: "Ấp", "Tổ dân phố"."""
+    return first_upper(t(lang, f"hamlet_kind.{kind_key(kind)}"))
+
+
+def hamlets_word(lang: str | None, kinds: Iterable[str]) -> str:
+    """The word for a commune's hamlets, after a number ("2/12 ấp"): their kind when they
+    share one, "khu dân cư" when they are of several kinds."""
+    found = {kind_key(k) for k in kinds}
+    key = found.pop() if len(found) == 1 else "khu_dan_cu" if found else "thon"
+    return t(lang, f"hamlet_kind.{key}")
+
+
+def day_month_year(when: object) -> str:
+    """A date as Vietnamese officials write it: "23/11/2026"."""
+    return f"{when:%d/%m/%Y}"
+
+
+def age_words(lang: str | None, days: int) -> str:
+    """How long a case has been open: "hôm nay", "3 ngày"."""
+    return t(lang, "digest.age_today") if days <= 0 else t(lang, "digest.age", days=days)
+
+
+def period_words(lang: str | None, kind: str, label: str) -> str:
+    """A period as a sentence names it: "tuần 16/11 – 22/11/2026", "quý IV/2026"."""
+    return t(lang, f"period.{kind}", label=label)

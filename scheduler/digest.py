@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
+from locales.text import age_words, hamlets_word, period_words
 from storage import digests
 from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
@@ -134,6 +135,7 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         return t(lang, key, **values)
 
     lines = [tr(f"digest.title_{kind}", period=data.period.label, commune=data.commune), ""]
+    word = hamlets_word(lang, [r.kind for r in data.reporting])
     if data.total_last_year:
         lines.append(
             tr(
@@ -147,7 +149,9 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
         lines.append(tr("digest.incidents_new", count=data.total))
     shown = [r for r in sorted(data.categories, key=lambda r: -r.count) if r.count][:SHOWN]
     for row in shown:
-        lines.append(f"  • {tr('category.' + row.category)}: {row.count} ({row.last_year})")
+        # The year before in brackets, only where there is a year before to compare with.
+        before = f" ({row.last_year})" if data.total_last_year else ""
+        lines.append(f"  • {tr('category.' + row.category)}: {row.count}{before}")
     others = data.total - sum(r.count for r in shown)
     if others:  # so that the lines add up to the total above
         lines.append(f"  • {tr('digest.other_categories', count=others)}")
@@ -218,11 +222,22 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     missing = [r.name for r in data.reporting if r.missing]
     if data.sent_this_week is not None:
         lines.append(
-            tr("digest.reporting_now", sent=data.sent_this_week, hamlets=len(data.reporting))
+            tr(
+                "digest.reporting_now",
+                sent=data.sent_this_week,
+                hamlets=len(data.reporting),
+                hamlet_word=word,
+            )
         )
     if weeks:
         lines.append(
-            tr("digest.reporting", on_time=on_time, hamlets=len(data.reporting), late=late)
+            tr(
+                "digest.reporting",
+                on_time=on_time,
+                hamlets=len(data.reporting),
+                late=late,
+                hamlet_word=word,
+            )
         )
     if missing:
         lines.append(tr("digest.missing", hamlets=", ".join(missing)))
@@ -230,7 +245,7 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     lines.append(tr("digest.open", total=data.open_total, urgent=urgent))
     for case in data.open_cases[:5]:
         label = tr("category." + case.category) if case.category else tr("digest.tip")
-        lines.append(f"  • {case.code} {label} — {tr('digest.age', days=case.age_days(data.now))}")
+        lines.append(f"  • {case.code} {label} — {age_words(lang, case.age_days(data.now))}")
     if data.criteria is not None:
         lines += ["", *render_criteria(data.criteria, lang)]
     return "\n".join(lines)
@@ -278,7 +293,8 @@ MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 
 
 def render_criteria(view: CriteriaView, lang: str) -> list[str]:
-    lines = [t(lang, "criteria.title", period=view.period.label)]
+    period = period_words(lang, view.period.kind, view.period.label)
+    lines = [t(lang, "criteria.title", period=period)]
     for key in (*CRITERIA, "safe_areas"):
         lacking = (
             f" ({t(lang, 'criteria.no_data')})" if view.commune[key] == Verdict.NO_DATA else ""
@@ -336,7 +352,9 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
     fig = Figure(figsize=(8, 9), dpi=100)
     top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
     rows = [r for r in data.categories if r.count or r.last_year]
-    top.set_title(t(lang, "chart.incidents", period=data.period.label))
+    top.set_title(
+        t(lang, "chart.incidents", period=period_words(lang, data.period.kind, data.period.label))
+    )
     if rows:
         labels = [t(lang, f"category.{r.category}").split(",")[0] for r in rows]
         y = list(range(len(rows)))
@@ -366,7 +384,8 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
     else:
         _say(top, t(lang, "chart.none"))
     names = [r.name for r in data.reporting]
-    bottom.set_title(t(lang, "chart.reporting"))
+    word = hamlets_word(lang, [r.kind for r in data.reporting])
+    bottom.set_title(t(lang, "chart.reporting", hamlet_word=word))
     if names and any(r.weeks for r in data.reporting):
         x = list(range(len(names)))
         on_time = [r.on_time for r in data.reporting]
@@ -386,7 +405,8 @@ def chart_figure(data: DigestData, lang: str) -> Figure:
         bottom.set_ylabel(t(lang, "chart.weeks"))
         bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncols=3, frameon=False)
     elif data.sent_this_week is not None:
-        _say(bottom, t(lang, "chart.week_running", sent=data.sent_this_week, hamlets=len(names)))
+        sent, count = data.sent_this_week, len(names)
+        _say(bottom, t(lang, "chart.week_running", sent=sent, hamlets=count, hamlet_word=word))
     else:
         _say(bottom, t(lang, "chart.no_reports"))
     fig.tight_layout()

@@ -17,10 +17,12 @@ from conversations.alerts import alert_buttons, alert_text
 from conversations.callbacks import MenuPick
 from conversations.events import has_buttons
 from locales import t, wording
+from locales.text import hamlets_word
 from scheduler.crontab import last_fire
 from scheduler.digest import DIGEST_KINDS, queue_digest
 from storage import alerts
 from storage.cases import officer_chats
+from storage.hamlet_kinds import kinds_of
 from storage.models import Commune, Hamlet
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
@@ -96,6 +98,7 @@ async def run_job(
         targets = await officer_chats(
             session=session, commune_id=commune.id, duty_first=True, language=default_language
         )
+        kinds = [h.label for h in missing] or await kinds_of(session, commune.id)
         for target in targets:
             key = "escalate.missing" if missing else "escalate.all_in"
             text = t(
@@ -104,6 +107,7 @@ async def run_job(
                 week=week,
                 hamlets=", ".join(h.display_name for h in missing),
                 count=len(missing),
+                hamlet_word=hamlets_word(target.language, kinds),
             )
             await enqueue(
                 session,

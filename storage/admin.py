@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from locales import FALLBACK
+from locales import t as tr
 from locales.text import canonical, clean, strip_diacritics
+from storage import hamlet_kinds
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
 from storage.models import (
@@ -53,7 +56,7 @@ async def create_commune(
     name: str,
     label: str = "xã",
     hamlets: list[str] | None = None,
-    hamlet_label: str = "thôn",
+    hamlet_label: str = hamlet_kinds.DEFAULT,
     district: str | None = None,
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Commune:
@@ -88,12 +91,19 @@ async def add_hamlet(
     session: AsyncSession,
     commune: Commune,
     name: str,
-    label: str = "thôn",
+    label: str = hamlet_kinds.DEFAULT,
     households: int | None = None,
 ) -> Hamlet:
-    hamlet = Hamlet(
-        commune_id=commune.id, name=clean(name.strip()), label=label, households=households
-    )
+    """A hamlet of a known kind (storage.hamlet_kinds); a name that starts with its kind
+    ("Ấp Vĩnh Phú") gives the kind, whatever label says."""
+    named, bare = hamlet_kinds.split_name(clean(name.strip()))
+    try:
+        kind = hamlet_kinds.checked(named or label)
+    except hamlet_kinds.UnknownKind as error:
+        raise AdminError(
+            tr(FALLBACK, "hamlet_kind.unknown", kind=label, kinds=error.kinds)
+        ) from None
+    hamlet = Hamlet(commune_id=commune.id, name=bare, label=kind, households=households)
     session.add(hamlet)
     await session.flush()
     return hamlet

@@ -30,6 +30,7 @@ from storage.reports import add_activity, add_incident, add_tip, save_weekly_rep
 
 DEMO_COMMUNE = "Tân Hòa"
 DEMO_PROVINCE = "Đồng Nai"
+HAMLET_KIND = "ấp"  # as in every commune of Đồng Nai
 HAMLETS = [
     ("Phú Mỹ", 412),
     ("An Lạc", 356),
@@ -102,7 +103,7 @@ DESCRIPTIONS = {
     IncidentCategory.POLITICAL: "Người lạ đến phát tài liệu tôn giáo trái phép.",
     IncidentCategory.HOTSPOT: "Nhóm thanh niên tụ tập đua xe ở đoạn đường mới.",
     IncidentCategory.SOCIAL_EVIL: "Quán karaoke hoạt động quá giờ, gây ồn.",
-    IncidentCategory.OTHER: "Trâu thả rông đi vào đường liên thôn.",
+    IncidentCategory.OTHER: "Trâu thả rông đi vào đường liên ấp.",
 }
 
 
@@ -133,15 +134,22 @@ async def seed_demo(
     members = iter(MEMBERS)
     hamlets, reporters = [], {}
     for (name, households), (head, title) in zip(HAMLETS, HEADS, strict=True):
-        hamlet = await add_hamlet(session, commune, name, households=households)
+        hamlet = await add_hamlet(session, commune, name, HAMLET_KIND, households=households)
         hamlets.append(hamlet)
-        team = await add_team(session, hamlet, f"Tổ bảo vệ ANTT thôn {name}", TeamKind.SECURITY)
+        team = await add_team(
+            session, hamlet, f"Tổ bảo vệ ANTT {hamlet.label} {name}", TeamKind.SECURITY
+        )
         if rng.random() < 0.4:
             await add_team(
-                session, hamlet, f"Tổ liên gia an toàn PCCC số 1 thôn {name}", TeamKind.FIRE_SAFETY
+                session,
+                hamlet,
+                f"Tổ liên gia an toàn PCCC số 1 {hamlet.label} {name}",
+                TeamKind.FIRE_SAFETY,
             )
         if rng.random() < 0.4:
-            await add_team(session, hamlet, f"Tổ hòa giải thôn {name}", TeamKind.MEDIATION)
+            await add_team(
+                session, hamlet, f"Tổ hòa giải {hamlet.label} {name}", TeamKind.MEDIATION
+            )
         head_p = await add_person(
             session,
             commune=commune,
@@ -253,7 +261,7 @@ async def seed_demo(
             received_at=now,
             description=None
             if kind != ActivityKind.OTHER
-            else "Dọn vệ sinh, phát quang bụi rậm đường liên thôn.",
+            else "Dọn vệ sinh, phát quang bụi rậm đường liên ấp.",
             figures=drawn,
         )
 

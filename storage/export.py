@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
-from locales.text import strip_diacritics
-from storage.cases import queue
+from locales.text import first_upper, hamlets_word, period_words, strip_diacritics
+from storage import hamlet_kinds
+from storage.cases import incident_code, queue
 from storage.enums import ACTIVITY_FIGURES, FIGURES, ActivityKind
 from storage.models import Activity, Commune, Hamlet, Incident, Person, Tip, WeeklyReport
 from storage.periods import Period
@@ -54,15 +55,12 @@ async def sheets(
     def tr(key: str, **values: Any) -> str:
         return t(lang, key, **values)
 
-    hamlets = dict(
-        (
-            await session.execute(
-                select(Hamlet.id, Hamlet.name).where(Hamlet.commune_id == commune.id)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    hamlets = await _hamlet_names(session, commune)
+    word = hamlets_word(lang, await hamlet_kinds.kinds_of(session, commune.id))
+
+    def col(name: str) -> str:
+        return first_upper(word) if name == "hamlet" else tr(f"export.col.{name}")
+
     # Looked up by reporter_id, which is None for a report with no known reporter.
     people: dict[int | None, str | None] = dict(
         (
@@ -87,7 +85,7 @@ async def sheets(
     ).all()
     incident_rows = [
         [
-            f"VV-{i.id}",
+            incident_code(i.id),
             _local(i.occurred_at, tz),
             _local(i.received_at, tz),
             hamlets.get(i.hamlet_id, ""),
@@ -188,7 +186,7 @@ async def sheets(
         (
             tr("export.sheet_incidents"),
             [
-                tr(f"export.col.{c}")
+                col(c)
                 for c in (
                     "code",
                     "occurred",
@@ -208,14 +206,14 @@ async def sheets(
         ),
         (
             tr("export.sheet_activities"),
-            [tr(f"export.col.{c}") for c in ("day", "hamlet", "activity")]
+            [col(c) for c in ("day", "hamlet", "activity")]
             + [tr(f"figure.{f}") for f in FIGURES]
-            + [tr(f"export.col.{c}") for c in ("note", "reporter")],
+            + [col(c) for c in ("note", "reporter")],
             activity_rows,
         ),
         (
             tr("export.sheet_weekly"),
-            [tr(f"export.col.{c}") for c in ("week", "hamlet", "situation")]
+            [col(c) for c in ("week", "hamlet", "situation")]
             + [
                 tr(f"weekly.figure.{c}")
                 for c in (
@@ -238,7 +236,7 @@ async def sheets(
         (
             tr("export.sheet_tips"),
             [
-                tr(f"export.col.{c}")
+                col(c)
                 for c in (
                     "code",
                     "received",
@@ -255,6 +253,18 @@ async def sheets(
     ]
 
 
+async def _hamlet_names(session: AsyncSession, commune: Commune) -> dict[int, str]:
+    """Each hamlet as a cell shows it: its name alone where all are of one kind (the column
+    says which), else with its kind ("Tổ dân phố 3", "Thôn Đông")."""
+    rows = (
+        await session.execute(
+            select(Hamlet.id, Hamlet.label, Hamlet.name).where(Hamlet.commune_id == commune.id)
+        )
+    ).all()
+    one_kind = len({label for _, label, _ in rows}) == 1
+    return {i: name if one_kind else f"{first_upper(label)} {name}" for i, label, name in rows}
+
+
 async def _summary(
     session: AsyncSession, commune: Commune, period: Period, lang: str, now: datetime
 ) -> list[list[Any]]:
@@ -268,12 +278,13 @@ async def _summary(
     acts = await activity_figures(session, commune.id, period)
     weekly = await weekly_figures(session, commune.id, period)
     reporting = await compliance(session, commune.id, period, tz, until=now)
+    word = hamlets_word(lang, [r.kind for r in reporting])
     _, open_total = await queue(session=session, commune_id=commune.id, limit=1)
     total, before = sum(r.count for r in categories), sum(r.last_year for r in categories)
     total_change = change(total, before)
     rows: list[list[Any]] = [
         [tr("export.summary_title", commune=commune.display_name)],
-        [tr("export.summary_period", period=period.label)],
+        [tr("export.summary_period", period=period_words(lang, period.kind, period.label))],
         [tr("export.summary_made", at=_local(now, tz))],
         [],
         [
@@ -320,7 +331,10 @@ async def _summary(
             rows += [["", "", tr(f"figure.{f}"), acts.get(kind, f)] for f in shown[1:]]
     rows += [
         [],
-        [tr("export.section_weekly", reports=weekly.reports), tr("export.col.total")],
+        [
+            tr("export.section_weekly", reports=weekly.reports, hamlet_word=word.upper()),
+            tr("export.col.total"),
+        ],
         *[[tr(f"weekly.figure.{f}"), weekly.get(f)] for f in WEEKLY_FIGURES],
         [tr("export.sources")],
     ]
@@ -333,7 +347,7 @@ async def _summary(
     rows += [
         [],
         [
-            tr("export.section_reporting"),
+            tr("export.section_reporting", hamlet_word=word.upper()),
             tr("chart.on_time"),
             tr("chart.late"),
             tr("chart.missing"),

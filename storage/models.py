@@ -108,7 +108,8 @@ class Hamlet(Base):
         ForeignKey("communes.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(120))
-    label: Mapped[str] = mapped_column(String(40), default="thôn")  # thôn / ấp / bản / tổ dân phố…
+    # Its kind: thôn, ấp, tổ dân phố… one of storage.hamlet_kinds.KINDS, checked on input.
+    label: Mapped[str] = mapped_column(String(40), default="thôn")
     households: Mapped[int | None] = mapped_column(Integer, default=None)
 
     commune: Mapped[Commune] = relationship(back_populates="hamlets")

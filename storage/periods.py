@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 KINDS = ("week", "month", "quarter", "year")
+ROMAN = ("I", "II", "III", "IV")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Period:
         if self.kind == "month":
             return f"{self.start:%m/%Y}"
         if self.kind == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1}/{self.start.year}"
+            # As Vietnamese reports write a quarter: "IV/2026" (quý IV/2026).
+            return f"{ROMAN[(self.start.month - 1) // 3]}/{self.start.year}"
         if self.kind == "year":
             return str(self.start.year)
         return f"{self.start:%d/%m/%Y} – {last:%d/%m/%Y}"

@@ -85,7 +85,7 @@ async def stored_about(
         ("role", person.role),
         ("phone", person.phone or "–"),
         ("language", person.language),
-        ("since", f"{person.created_at:%Y-%m-%d}"),
+        ("since", f"{person.created_at:%d/%m/%Y}"),
     ]
     identities = (
         await session.scalars(select(Identity).where(Identity.person_id == person_id))
@@ -126,7 +126,7 @@ async def stored_about(
         keys = [pseudonym(secret, i.channel, i.external_id) for i in identities]
         tips = (await session.scalars(select(Tip).where(Tip.reporter_key.in_(keys)))).all()
         lines += [
-            ("tip", f"{tip.case_code} {tip.status}, contact left: {'yes' if tip.contact else 'no'}")
+            ("tip", f"{tip.case_code} {tip.status} {'contact' if tip.contact else 'anonymous'}")
             for tip in tips
         ]
     return lines

@@ -161,6 +161,7 @@ class Compliance:
     weeks: int
     on_time: int
     late: int
+    kind: str = "thôn"  # the hamlet's kind (storage.hamlet_kinds)
 
     @property
     def missing(self) -> int:
@@ -197,7 +198,9 @@ async def compliance(
         .order_by(Hamlet.name)
     )
     return [
-        Compliance(i, f"{label[:1].upper()}{label[1:]} {name}", len(mondays), int(ok), int(lt))
+        Compliance(
+            i, f"{label[:1].upper()}{label[1:]} {name}", len(mondays), int(ok), int(lt), label
+        )
         for i, label, name, ok, lt in rows.all()
     ]
 

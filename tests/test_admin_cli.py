@@ -19,8 +19,8 @@ def test_demo_then_list_shows_the_commune(cli_db, capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0
     assert "Xã Tân Hòa, tỉnh Đồng Nai — 12 hamlets" in out
-    assert "Thôn Phú Mỹ" in out and "Thôn Suối Tre" in out
-    assert "Tổ bảo vệ ANTT thôn Phú Mỹ" in out
+    assert "Ấp Phú Mỹ" in out and "Ấp Suối Tre" in out
+    assert "Tổ bảo vệ ANTT ấp Phú Mỹ" in out
     assert "Nguyễn Văn Hùng — hamlet_head" in out and "Trần Quốc Tuấn — officer" in out
     assert "residents registered" not in out
     again = run(capsys, "demo")

@@ -61,7 +61,7 @@ async def test_an_urgent_alert_nobody_takes_goes_again_once_to_every_officer_and
         text = repeated[0]
         assert "VV-1" in text and "sau 10 phút" in text and "Cháy kho rơm" in text
         assert "Lê Thị Thu" in text  # who reported, to call back
-        assert "Số khẩn cấp: 114, 113." in text  # fire: 114 first
+        assert "Số khẩn cấp: 114 hoặc 113." in text  # fire: 114 first
     async with sessions() as session:
         went = await alerts.deliveries(session=session, incident_id=1)
     assert {(r, chat.chat_id) for r, chat in went if r == 2} == {(2, "officer"), (2, "chief")}
@@ -96,7 +96,7 @@ async def test_an_urgent_report_that_reaches_no_officer_says_so_with_the_number_
     member = Chat(make_router(sessions, clock), "member")
     await member.report_incident("Cháy, nổ", "Cháy nhà kho", severity="Khẩn cấp")
     assert "chưa có cán bộ nào nhận được cảnh báo" in member.text
-    assert "gọi ngay 114, 113" in member.text and "VV-1" in member.text
+    assert "gọi ngay 114 hoặc 113" in member.text and "VV-1" in member.text
     assert "đã được báo ngay" not in member.text
 
 
@@ -113,9 +113,9 @@ async def test_an_urgent_alert_carries_the_reporters_phone_a_map_and_is_recorded
     await member.tap("Không có ảnh")
     await member.tap("Khẩn cấp")
     await member.tap("Gửi")
-    assert "gọi 113" in member.text
+    assert "gọi ngay 113" in member.text
     alert = (await _texts_to(sessions, "officer"))[-1]
-    assert "Lê Thị Thu (0987654321)" in alert
+    assert "Lê Thị Thu, tổ viên (0987654321)" in alert
     assert "openstreetmap.org/?mlat=10.95123&mlon=106.82456" in alert
     assert "Số khẩn cấp: 113." in alert
     async with sessions() as session:
@@ -130,9 +130,10 @@ async def test_an_urgent_report_alerts_in_three_taps_and_takes_the_details_after
     await member.tap("Báo khẩn")  # 1
     await member.tap("Cháy, nổ")  # 2
     await member.tap("Tại Thôn")  # 3: the alert goes now
-    assert "Đã gửi báo cáo KHẨN số 1" in member.text and "gọi 114, 113" in member.text
+    assert "Đã gửi báo cáo khẩn, vụ việc VV-1" in member.text
+    assert "gọi ngay 114 hoặc 113" in member.text
     alert = (await _texts_to(sessions, "officer"))[-1]
-    assert "VỤ VIỆC KHẨN số 1" in alert and "Cháy, nổ" in alert
+    assert "VỤ VIỆC KHẨN VV-1" in alert and "Cháy, nổ" in alert
     await member.say("Cháy kho rơm nhà ông Bảy, lửa lan sang nhà bên")
     await member.photo()
     await member.tap("Xong")

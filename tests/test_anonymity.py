@@ -52,7 +52,7 @@ async def _send_tip(router) -> str:
     await tipster.tap("Không có ảnh")
     await tipster.tap("Giữ bí mật")
     await tipster.tap("Gửi")
-    return tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    return tipster.text.split("Mã tin báo: ")[1].split()[0]
 
 
 async def _dump(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[dict[str, Any]]]:
@@ -92,7 +92,7 @@ async def _the_story(sessions, clock, recorder: Recorder):
     await outbox.run_once()
     told = recorder.to(CHAT)
     assert [text.split("\n")[0] for text, _ in told] == [
-        f"Công an xã đã tiếp nhận {code} của ông/bà.",
+        f"Công an xã đã tiếp nhận tin báo {code} của ông/bà.",
         f"Công an xã hỏi thêm về tin báo {code} của ông/bà:",
     ]
     assert QUESTION in told[1][0]
@@ -230,7 +230,8 @@ async def test_closing_a_tip_tells_the_tipster_then_deletes_the_way_back(session
         assert tip.status == "closed" and tip.reply_to is None
         assert await cases.reporter_chats(session=session, record=tip, keys=TIP_KEYS) == []
     await Dispatcher(sessions, {"telegram": recorder}, clock=clock).run_once()
-    assert recorder.to(CHAT)[-1][0] == f"Công an xã đã xử lý xong {code}. Cảm ơn ông/bà đã báo tin."
+    told = recorder.to(CHAT)[-1][0]
+    assert told == f"Công an xã đã xử lý xong tin báo {code}. Cảm ơn ông/bà đã báo tin."
     async with sessions() as session:
         left = await session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.chat_id == CHAT)

@@ -55,8 +55,8 @@ def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
     assert "seeded the demo commune" in out
     assert "Đã gửi báo cáo tuần" in out
     assert "1. 🕊 Tuần này bình yên" in out  # numbered menus where there are no buttons
-    assert "Đã nhận 1 tệp" in out
-    assert "Đã gửi báo cáo vụ việc số" in out
+    assert "Đã nhận 1 ảnh" in out
+    assert "Đã gửi báo cáo vụ việc VV-" in out
     assert "Công an xã đã nhận ghi âm, mã vụ việc VV-" in out
     assert (tmp_path / "data" / "binhyen.db").exists()
 
@@ -89,4 +89,4 @@ async def test_a_restarted_console_has_its_answers_handled_not_taken_for_repeats
     assert "Đã gửi báo cáo tuần" in first
     second = await run("2", "trom cap")  # after a restart: an incident, its category
     assert "Vụ việc thuộc loại nào?" in second and "Xảy ra lúc nào?" in second
-    assert "Tiếp tục báo cáo dở" not in second
+    assert "có muốn làm tiếp báo cáo đó không" not in second

@@ -70,7 +70,7 @@ async def test_words_typed_at_the_menu_begin_a_report_instead_of_being_lost(sess
     head = Chat(router, "head")
     await head.command("start")
     await head.say("co trom vao nha ong Tu dem qua")
-    assert "Ông Hùng muốn báo nội dung vừa gõ?" in head.text
+    assert "Ông Hùng có muốn báo nội dung vừa gõ không?" in head.text
     await head.tap("Báo vụ việc với nội dung này")
     assert "Vụ việc thuộc loại nào?" in head.text
     await head.tap("Trộm cắp")

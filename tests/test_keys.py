@@ -42,7 +42,7 @@ async def _tip(router) -> str:
     await tipster.say("Có người lạ dò xét nhà vắng chủ")
     for label in ("Bỏ qua", "Không có ảnh", "Giữ bí mật", "Gửi"):
         await tipster.tap(label)
-    return tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    return tipster.text.split("Mã tin báo: ")[1].split()[0]
 
 
 async def _ask(router, sessions, code: str, question: str) -> int:

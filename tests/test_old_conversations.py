@@ -107,7 +107,7 @@ async def test_an_old_paused_draft_replays_what_was_held_when_continued(sessions
     )
     chat = Chat(make_router(sessions, clock), "member")
     await chat.command("menu")
-    assert "Tiếp tục báo cáo dở" in chat.text
+    assert "có muốn làm tiếp báo cáo đó không" in chat.text
     await chat.tap("Tiếp tục")
     assert "Đã nhận" not in chat.text and "ảnh" in chat.text  # the held text was the answer
     await chat.tap("Không có ảnh")
@@ -141,12 +141,12 @@ async def test_an_old_draft_with_a_voice_note_and_a_photo_keeps_both(sessions, c
     chat = Chat(make_router(sessions, clock), "member")
     await chat.say("xong")  # no more files
     await chat.tap("Bình thường")
-    assert "(ghi âm)" in chat.text and "1 ghi âm, 1 ảnh" not in chat.text and "1 ảnh" in chat.text
+    assert "Nội dung: gửi bằng ghi âm" in chat.text and "ghi âm: 1 ghi âm, 1 ảnh" in chat.text
     assert "18/11/2026" in chat.text and "Phú Mỹ" in chat.text
     await chat.tap("Gửi")
     incident, files = await the_incident(sessions)
     assert incident.category == "fire" and incident.occurred_precision == "day"
-    assert incident.description == "(ghi âm)" and incident.place_text == "Thôn Phú Mỹ"
+    assert incident.description == "gửi bằng ghi âm" and incident.place_text == "Thôn Phú Mỹ"
     assert files == ["voice-1", "photo-1"]
 
 

@@ -34,7 +34,7 @@ async def _tip(router, chat_id: str, text: str, commune: str = "Tân Hòa") -> s
     await tipster.tap("Không có ảnh")
     await tipster.tap("Giữ bí mật")
     await tipster.tap("Gửi")
-    return tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    return tipster.text.split("Mã tin báo: ")[1].split()[0]
 
 
 async def _outbox_to(sessions, chat_id: str) -> list[str]:
@@ -97,8 +97,8 @@ async def test_a_case_goes_from_new_to_closed_and_the_reporter_hears_each_time(
     assert incident.status == Status.CLOSED and incident.outcome.startswith("Đã thu hồi")
     assert history == ["new", "acknowledged", "in_progress", "in_progress", "closed"]
     told = await _outbox_to(sessions, "member")
-    assert any("đã tiếp nhận VV-1" in m for m in told)
-    assert any("đã xử lý xong VV-1" in m for m in told)
+    assert any("đã tiếp nhận vụ việc VV-1" in m for m in told)
+    assert any("đã xử lý xong vụ việc VV-1" in m for m in told)
 
 
 async def test_assigning_tells_the_assignee(sessions, clock, two_communes):
@@ -118,7 +118,7 @@ async def test_assigning_tells_the_assignee(sessions, clock, two_communes):
     await officer.send(callback="a:asg:i:1")
     await officer.tap("Nguyễn Thị Thảo")
     assert "Đã giao VV-1 cho Nguyễn Thị Thảo" in officer.text
-    assert any("giao cho anh/chị xử lý VV-1" in m for m in await _outbox_to(sessions, "officer2"))
+    assert any("giao cho chị Thảo xử lý VV-1" in m for m in await _outbox_to(sessions, "officer2"))
 
 
 async def test_a_question_to_an_anonymous_tipster_is_answered_without_revealing_them(

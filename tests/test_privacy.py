@@ -24,7 +24,7 @@ async def _tip(router, chat_id: str, media: list[MediaIn] = ()) -> str:
     await tipster.tap("Xong" if media else "Không có ảnh")
     await tipster.tap("Giữ bí mật")
     await tipster.tap("Gửi")
-    return tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    return tipster.text.split("Mã tin báo: ")[1].split()[0]
 
 
 async def test_closed_tips_are_purged_after_the_retention_time(sessions, clock):
@@ -64,7 +64,7 @@ async def test_a_person_sees_their_own_data_including_their_tips(sessions, clock
     member = Chat(router, "member")
     await member.command("dulieu")
     assert "Lê Thị Thu" in member.text and code in member.text
-    assert "Tài khoản chat: telegram member" in member.text
+    assert "Tài khoản chat: Telegram (mã member)" in member.text
 
 
 def test_the_operator_sees_what_is_stored_but_not_who_sent_tips(cli_db, capsys):
@@ -107,7 +107,7 @@ async def test_tip_videos_and_documents_are_not_shown_to_officers(sessions, cloc
     await officer.send(callback="a:view:t:1")
     shown = [file_id for r in officer.last for _, file_id in r.media]
     assert shown == ["ph-3"]
-    assert "2 tệp (video, tài liệu) không hiển thị" in officer.text
+    assert "1 tài liệu, 1 video không hiển thị" in officer.text
 
 
 async def test_a_sender_is_limited_to_five_tips_an_hour_and_told_when_to_send_again(

@@ -100,7 +100,7 @@ async def test_a_reminder_says_tap_on_telegram_and_type_on_zalo(sessions, tmp_pa
     async with sessions() as session, session.begin():
         await run_due(session, FRIDAY_1600 + timedelta(minutes=1), tmp_path)
     texts = {r.chat_id: r.text for r in await _outbox(sessions, "reminder")}
-    assert 'bấm "Tuần này bình yên" rồi "Gửi"' in texts["head-an-lac"]
+    assert "bấm “Tuần này bình yên” rồi “Gửi”" in texts["head-an-lac"]
     assert "(gõ số thứ tự)" in texts["head-binh-an"] and "bấm" not in texts["head-binh-an"]
 
 

@@ -76,7 +76,7 @@ async def test_a_tip_continues_from_another_phone_with_its_secret_code(sessions,
     await tipster.tap("Không có ảnh")
     await tipster.tap("Giữ bí mật")
     await tipster.tap("Gửi")
-    code = tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    code = tipster.text.split("Mã tin báo: ")[1].split()[0]
     secret = tipster.text.split("xin ghi lại): ")[1].split()[0]
     officer = Chat(router, "officer")
     await officer.send(callback="a:ask:t:1")

@@ -44,8 +44,8 @@ async def test_a_weekly_reports_figures_reach_stats_digest_and_criteria(sessions
     assert "hòa giải thành 1/2" in text  # the activity report, apart
     assert "Hòa giải thành (cả hai nguồn): 3/5 (60%)" in text
     assert "không cộng dồn" in text
-    assert "khiếu kiện đông người ghi trong báo cáo tuần: 1" in text
-    assert "Báo cáo tuần này: 1/2 thôn đã gửi (hạn 18:00 Chủ nhật)" in text
+    assert "khiếu kiện đông người, vượt cấp ghi trong báo cáo tuần: 1" in text
+    assert "Báo cáo tuần này: 1/2 thôn đã gửi báo cáo (hạn 18:00 Chủ nhật)" in text
     assert "0/2" not in text
     assert "Vụ việc: 0 (chưa có số liệu cùng kỳ năm trước)" in text
 
@@ -120,7 +120,7 @@ async def test_the_export_has_numbers_to_sum_right_labels_and_no_live_formulas(s
     book = load_workbook(io.BytesIO(content))
     summary = {row[0]: row[1:] for row in book["Tổng hợp"].iter_rows(values_only=True) if row}
     assert summary["Trọng án"][0] == 0
-    assert summary["Khiếu kiện đông người (ghi trong báo cáo tuần)"][0] == 1
+    assert summary["Khiếu kiện đông người, vượt cấp (ghi trong báo cáo tuần)"][0] == 1
     assert summary["Tranh chấp kéo dài (>30 ngày)"][0] == 0
     assert summary["Tuần tra, canh gác"][:3] == (1, "Số ca tuần tra", 5)
     assert summary["Hòa giải thành"][0] == 2  # the weekly sums section

@@ -92,7 +92,7 @@ async def test_a_hamlet_head_redeems_a_code_reports_a_quiet_week_and_an_incident
     await head.say("Đầu hẻm 3, gần chợ")
     await head.say("Mất trộm xe máy lúc nửa đêm")
     await head.send(zl.image(HEAD, "https://photo.zdn.vn/abc.jpg"))
-    assert "Đã nhận 1 tệp" in head.text
+    assert "Đã nhận 1 ảnh" in head.text
     await head.say("xong")
     await head.choose("Bình thường")
     await head.choose("Gửi")
@@ -211,7 +211,7 @@ async def test_the_weekly_digest_reaches_officers_on_zalo_in_two_messages(
     parts = api.sent("officers-group")
     assert len(parts) == 2 and all(len(p) <= 2000 for p in parts)
     assert parts[0].startswith("📊 BÁO CÁO TUẦN") and sum(map(len, parts)) > 2000
-    assert "Zalo chưa nhận được tệp" in parts[-1]
+    assert "Zalo chưa nhận được tài liệu" in parts[-1]
 
 
 async def test_an_officer_acknowledges_an_alert_on_zalo_by_number(zalo, sessions, clock):
@@ -292,7 +292,7 @@ async def test_an_officer_on_zalo_reaches_every_period_and_format_by_number(zalo
     assert "BÁO CÁO NĂM" in officer.text
     await officer.choose("Menu chính")
     await officer.choose("Xuất báo cáo")
-    assert "Zalo chưa nhận được tệp" in officer.text and "1. Xuất dạng CSV" in officer.text
+    assert "Zalo chưa nhận được tài liệu" in officer.text and "1. Xuất dạng CSV" in officer.text
     await officer.choose("Xuất dạng CSV")
     assert "1. Xuất dạng Excel" in officer.text
 
@@ -335,7 +335,7 @@ async def test_a_question_reaches_a_zalo_tipster_without_numbers_and_is_answered
     await tipster.say("xong")
     await tipster.choose("Giữ bí mật")
     await tipster.choose("Gửi")
-    code = tipster.text.split("Mã tin của ông/bà: ")[1].split()[0]
+    code = tipster.text.split("Mã tin báo: ")[1].split()[0]
 
     async def menu() -> list[Any]:
         async with sessions() as session:

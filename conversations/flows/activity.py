@@ -58,7 +58,10 @@ def _summary(ctx: Ctx, data: Data) -> str:
         (ctx.t("field.day"), show_when(ctx, data["held"])),
         *figures,
         (ctx.t("field.note"), text_of(ctx, data.get("description"))),
-        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (
+            ctx.t("field.media"),
+            show_media(ctx, attachments(data.get("description"), data.get("media"))),
+        ),
     )
 
 
@@ -115,4 +118,5 @@ FLOW = Flow(
     ),
     summary=_summary,
     submit=_submit,
+    values=lambda ctx, d: {"hamlet": ctx.person.hamlet.display_name if ctx.person.hamlet else ""},
 )

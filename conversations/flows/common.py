@@ -73,10 +73,7 @@ def text_of(ctx: Ctx, note: str | Voice | None) -> str | None:
 def show_media(ctx: Ctx, items: Sequence[Media] | None) -> str:
     if not items:
         return ctx.t("summary.none")
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.media_type] = counts.get(item.media_type, 0) + 1
-    return ", ".join(f"{n} {ctx.t('media.type.' + kind)}" for kind, n in counts.items())
+    return ctx.media_words(item.media_type for item in items)
 
 
 async def officer_targets(ctx: Ctx, commune_id: int, *, duty_first: bool) -> list[cases.Chat]:

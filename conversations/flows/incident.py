@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from conversations.alerts import alert_buttons, alert_text, emergency_numbers
+from conversations.alerts import alert_buttons, alert_text, emergency_words
 from conversations.context import Ctx
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import (
@@ -55,7 +55,10 @@ def _summary(ctx: Ctx, data: Data) -> str:
         (ctx.t("field.when"), show_when(ctx, data["when"])),
         (ctx.t("field.where"), show_place(ctx, data.get("where"))),
         (ctx.t("field.what"), text_of(ctx, data.get("description"))),
-        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (
+            ctx.t("field.media"),
+            show_media(ctx, attachments(data.get("description"), data.get("media"))),
+        ),
         (ctx.t("field.severity"), ctx.t(f"severity.{data['severity']}")),
     )
 
@@ -103,15 +106,17 @@ async def raise_alert(ctx: Ctx, incident: Incident, *, urgent: bool) -> str:
         await alerts.record(
             session=ctx.session, incident_id=incident.id, chats=targets, round=1, now=ctx.now
         )
-    numbers = ", ".join(emergency_numbers(incident.category))
+    numbers = emergency_words(ctx.lang, incident.category)
     if urgent and not targets:
         log.warning(
             "urgent incident %s of commune %s reached no officer", incident.id, incident.commune_id
         )
         return ctx.t("incident.sent_unreachable", code=case_code(incident), numbers=numbers)
     if urgent:
-        return ctx.t("incident.sent_urgent", id=incident.id, numbers=numbers)
-    return ctx.t("incident.sent", id=incident.id)
+        return ctx.t(
+            "incident.sent_urgent", code=case_code(incident), id=incident.id, numbers=numbers
+        )
+    return ctx.t("incident.sent", code=case_code(incident), id=incident.id)
 
 
 FLOW = Flow(

@@ -7,12 +7,15 @@ from typing import Any
 
 from conversations.callbacks import CaseAction, Verb
 from conversations.context import Ctx
-from conversations.events import Button
+from conversations.events import Button, has_buttons
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import OFFICERS, lines, tr
+from locales import wording
+from locales.text import address_of, first_upper
 from storage import cases
 from storage.enums import RecordKind
 from storage.models import Incident, Tip
+from storage.queries import load_person
 
 # The letter a case's kind has in button data and flow presets.
 KIND_LETTER = {RecordKind.INCIDENT: "i", RecordKind.TIP: "t"}
@@ -29,17 +32,44 @@ async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | N
 
 
 async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
-    """Queue a message about a case to each of its reporter's chats, in the chat's language;
-    to a tipster, ephemeral (storage.outbox)."""
+    """Queue a message about a case to each of its reporter's chats, in the chat's language,
+    naming the case ("vụ việc VV-21 (Trộm cắp, 21:00 23/11)") and addressing a known reporter
+    by name; to a tipster, who stays unknown, ephemeral (storage.outbox)."""
+    reporter = None
+    if isinstance(record, Incident) and record.reporter_id is not None:
+        reporter = await load_person(ctx.session, record.reporter_id)
     for chat in chats:
+        address = address_of(
+            chat.language,
+            reporter.title if reporter else None,
+            reporter.full_name if reporter else None,
+        )
         await ctx.notify(
             chat.channel,
             chat.chat_id,
-            tr(chat.language, key, code=cases.case_code(record)),
+            tr(
+                chat.language,
+                key,
+                code=cases.case_code(record),
+                case=case_named(ctx, chat.language, record),
+                address=address,
+                Address=first_upper(address),
+            ),
             purpose="case_update",
             commune_id=record.commune_id,
             ephemeral=isinstance(record, Tip),
         )
+
+
+def case_named(ctx: Ctx, lang: str, record: Incident | Tip) -> str:
+    """A case as its reporter knows it: "vụ việc VV-21 (Trộm cắp, 21:00 23/11)", "tin báo
+    TB-7K3M9Q"."""
+    code = cases.case_code(record)
+    if isinstance(record, Tip):
+        return tr(lang, "case.named_tip", code=code)
+    category = tr(lang, f"category.{record.category}").split(",")[0]
+    at = ctx.local(record.occurred_at).strftime("%H:%M %d/%m")
+    return tr(lang, "case.named_incident", code=code, category=category, at=at)
 
 
 async def _load(ctx: Ctx, data: Data) -> str | None:
@@ -112,9 +142,12 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
             chat.chat_id,
             tr(
                 chat.language,
-                "case.question_to_tipster",
+                wording(
+                    chat.language, "case.question_to_tipster", buttons=has_buttons(chat.channel)
+                ),
                 code=tip.case_code,
                 question=data["question"],
+                address=tr(chat.language, "address.neutral"),  # a tipster stays unknown
             ),
             buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
             purpose="tip_question",
@@ -122,6 +155,12 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
             ephemeral=True,
         )
     return ctx.t("case.asked", code=tip.case_code)
+
+
+def _code_field(ctx: Ctx, data: Data) -> str:
+    """ "Mã vụ việc" or "Mã tin báo", by the kind of the case."""
+    tip = data.get("kind") == KIND_LETTER[RecordKind.TIP]
+    return ctx.t("field.tip_code" if tip else "field.incident_code")
 
 
 NOTE = Flow(
@@ -153,7 +192,7 @@ CLOSE = Flow(
     submit=_submit_close,
     confirm_label="case.confirm_close",
     summary=lambda ctx, d: lines(
-        (ctx.t("field.code"), d["code"]), (ctx.t("case.outcome"), _outcome(ctx, d))
+        (_code_field(ctx, d), d["code"]), (ctx.t("case.outcome"), _outcome(ctx, d))
     ),
 )
 QUESTION = Flow(
@@ -166,6 +205,6 @@ QUESTION = Flow(
     submit=_submit_question,
     confirm_label="case.send_question",
     summary=lambda ctx, d: lines(
-        (ctx.t("field.code"), d["code"]), (ctx.t("case.question"), d.get("question"))
+        (_code_field(ctx, d), d["code"]), (ctx.t("case.question"), d.get("question"))
     ),
 )

@@ -83,7 +83,10 @@ def _summary(ctx: Ctx, data: Data) -> str:
     summary = lines(
         (ctx.t("field.what"), text_of(ctx, data.get("description"))),
         (ctx.t("field.where"), show_place(ctx, data.get("where"))),
-        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (
+            ctx.t("field.media"),
+            show_media(ctx, attachments(data.get("description"), data.get("media"))),
+        ),
         (ctx.t("field.identity"), contact),
     )
     summary += _voice_warning(ctx, data.get("description"), data.get("media"))
@@ -241,9 +244,9 @@ async def _submit_more(ctx: Ctx, data: Data) -> str:
 
 def _more_summary(ctx: Ctx, data: Data) -> str:
     summary = lines(
-        (ctx.t("field.code"), data["code"]),
+        (ctx.t("field.tip_code"), data["code"]),
         (ctx.t("field.what"), text_of(ctx, data.get("body"))),
-        (ctx.t("field.media"), show_media(ctx, data.get("media"))),
+        (ctx.t("field.media"), show_media(ctx, attachments(data.get("body"), data.get("media")))),
     )
     return summary + _voice_warning(ctx, data.get("body"), data.get("media"))
 
@@ -257,7 +260,9 @@ MORE = Flow(
     title="tip_add.title",
     roles=TIPSTERS,
     steps=(
-        Step("code", Kind.CHOICE, "tip_add.ask_code", options=_mine, summary_label="field.code"),
+        Step(
+            "code", Kind.CHOICE, "tip_add.ask_code", options=_mine, summary_label="field.tip_code"
+        ),
         Step("body", Kind.TEXT, "tip_add.ask_body", voice_ok=True, summary_label="field.what"),
         Step(
             "media",

@@ -80,7 +80,7 @@ async def _submit(ctx: Ctx, data: Data) -> str:
             await ctx.notify(
                 chat.channel, chat.chat_id, text, purpose="alert", commune_id=incident.commune_id
             )
-    return ctx.t("urgent.details_sent", code=case_code(incident), address=ctx.address)
+    return ctx.t("urgent.details_sent", code=case_code(incident))
 
 
 def _cancelled(ctx: Ctx, data: Data) -> str | None:

@@ -41,7 +41,6 @@ def _week(ctx: Ctx, data: Data) -> dict[str, str]:
             f"{code} ({ctx.t('category.' + category).split(',')[0]})"
             for code, category in data.get("week_incidents") or []
         ),
-        "address": ctx.address,
     }
 
 
