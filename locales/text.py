@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from locales import catalogue, t
+# The catalogues import this module: they are reached at call time, not at import.
+import locales
 
 # Combining tone marks; other marks (circumflex, breve, horn) belong to the letter.
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -150,15 +151,15 @@ def address_of(lang: str | None, title: str | None, full_name: str | None) -> st
     neutral word) only for someone whose name is not known."""
     name = given_name(full_name)
     if not name:
-        return t(lang, "address.neutral")
+        return locales.t(lang, "address.neutral")
     words = [fold(w) for w in (full_name or "").split()[:-1]]
     if title:
         honorific = fold(title).replace(" ", "_")
     else:
         honorific = "chi" if "thi" in words else "anh"
-    own = catalogue(lang or "vi").get(f"address.title.{honorific}")
+    own = locales.catalogue(lang or "vi").get(f"address.title.{honorific}")
     word = str(own) if own is not None else nfc(title.strip().lower()) if title else honorific
-    return t(lang, "address.form", title=word, name=name).strip()
+    return locales.t(lang, "address.form", title=word, name=name).strip()
 
 
 def sentence_start(address: str) -> str:
@@ -176,14 +177,14 @@ def role_name(lang: str | None, role: str, hamlet_kind: str | None = None) -> st
     trưởng tổ dân phố" (a language without such titles says "hamlet head")."""
     if role == "hamlet_head" and hamlet_kind:
         key = "head_title." + kind_key(hamlet_kind)
-        if key in catalogue(lang or "vi"):
-            return t(lang, key)
-    return t(lang, f"role.{role}")
+        if key in locales.catalogue(lang or "vi"):
+            return locales.t(lang, key)
+    return locales.t(lang, f"role.{role}")
 
 
 def hamlet_field(lang: str | None, kind: str) -> str:
     """The label of a field naming a hamlet, by its kind: "Ấp", "Tổ dân phố"."""
-    return first_upper(t(lang, f"hamlet_kind.{kind_key(kind)}"))
+    return first_upper(locales.t(lang, f"hamlet_kind.{kind_key(kind)}"))
 
 
 def hamlets_word(lang: str | None, kinds: Iterable[str]) -> str:
@@ -191,7 +192,7 @@ def hamlets_word(lang: str | None, kinds: Iterable[str]) -> str:
     share one, "khu dân cư" when they are of several kinds."""
     found = {kind_key(k) for k in kinds}
     key = found.pop() if len(found) == 1 else "khu_dan_cu" if found else "thon"
-    return t(lang, f"hamlet_kind.{key}")
+    return locales.t(lang, f"hamlet_kind.{key}")
 
 
 def day_month_year(when: object) -> str:
@@ -201,9 +202,13 @@ def day_month_year(when: object) -> str:
 
 def age_words(lang: str | None, days: int) -> str:
     """How long a case has been open: "hôm nay", "3 ngày"."""
-    return t(lang, "digest.age_today") if days <= 0 else t(lang, "digest.age", days=days)
+    return (
+        locales.t(lang, "digest.age_today")
+        if days <= 0
+        else locales.t(lang, "digest.age", days=days)
+    )
 
 
 def period_words(lang: str | None, kind: str, label: str) -> str:
     """A period as a sentence names it: "tuần 16/11 – 22/11/2026", "quý IV/2026"."""
-    return t(lang, f"period.{kind}", label=label)
+    return locales.t(lang, f"period.{kind}", label=label)
