@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,9 +27,10 @@ from handlers.onboarding import looks_like_invite, redeem
 from handlers.tip_codes import open_by_code
 from locales import t, wording
 from locales.text import clean
+from storage.db import lean_sessions
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, find_conversation, seen_before, touch
+from storage.queries import chat_for, find_conversation, save_conversation, seen_before, touch
 from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
@@ -46,7 +47,7 @@ class Router:
         on_queued: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.sessions = sessions
+        self.sessions = lean_sessions(sessions)
         self.engine = engine
         self.actions = CaseActions(engine)
         engine.actions = self.actions
@@ -60,9 +61,32 @@ class Router:
             if bind is not None and bind.dialect.name == "sqlite"
             else contextlib.nullcontext()
         )
+        self.group = GroupCommit(self)
 
     async def handle(self, event: Incoming) -> list[Reply]:
-        event = _normalised(event)
+        """One event in a transaction of its own; its replies once committed."""
+        return await self._one(_normalised(event))
+
+    async def handle_batch(self, events: list[Incoming]) -> list[list[Reply]]:
+        """Events ready together, in order, in one transaction; each one's replies, returned
+        only after the commit. When anything fails (a bug, a conflict, the database) the
+        batch is rolled back and replayed one event per transaction, so that one bad event
+        costs the others nothing and gets its own error reply."""
+        events = [_normalised(e) for e in events]
+        if len(events) == 1:
+            return [await self._one(events[0])]
+        try:
+            async with self._one_writer, self.sessions() as session, session.begin():
+                done = [await self._handle(session, e) for e in events]
+        except Exception:
+            log.info("a batch of %d updates failed: replaying them one by one", len(events))
+            return [await self._one(e) for e in events]
+        if any(queued for _, queued in done) and self.on_queued:
+            self.on_queued()
+        pairs = zip(done, events, strict=True)
+        return [[_addressed(r, e) for r in replies] for (replies, _), e in pairs]
+
+    async def _one(self, event: Incoming) -> list[Reply]:
         for attempt in range(3):
             try:
                 async with self._one_writer, self.sessions() as session, session.begin():
@@ -73,6 +97,14 @@ class Router:
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
                 log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
+            except OperationalError as exc:
+                if not _locked(exc):
+                    log.exception("database error on a %s update", event.channel)
+                    break
+                # SQLite's write lock held by another connection past the short busy timeout:
+                # the loop is free again during the pause.
+                log.info("database locked on a %s update, attempt %d", event.channel, attempt + 1)
+                await asyncio.sleep(0.05 * (attempt + 1))
             except (DBAPIError, OSError):  # the database is away: refused, reset, timed out
                 # Chat ids stay out of logs: a tipster's must not be recoverable from them.
                 log.exception("database error on a %s update", event.channel)
@@ -99,16 +131,22 @@ class Router:
             chat_id=event.chat_id,
             language=self.config.default_language,
         )
-        person = identity.person
-        now = self.clock()
         ctx = Ctx(
             session=session,
             event=event,
-            person=person,
+            person=identity.person,
             identity=identity,
             config=self.config,
-            now=now,
+            now=self.clock(),
         )
+        replies, queued = await self._answer(ctx, conv, duplicate, first_contact)
+        await save_conversation(session, conv)
+        return replies, queued
+
+    async def _answer(
+        self, ctx: Ctx, conv: Conversation, duplicate: bool, first_contact: bool
+    ) -> tuple[list[Reply], int]:
+        event = ctx.event
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
         if event.edited:  # a change to an old message is not an answer to today's question
@@ -154,6 +192,53 @@ class Router:
         ):
             return await open_by_code(ctx, conv, self.engine, event.text)
         return await self.engine.handle(ctx, conv, event)
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)
+
+
+class GroupCommit:
+    """Events handed in while a batch is being written wait, and go together in the next.
+
+    No timer: the first event of a quiet moment starts at once, alone; under load a batch
+    holds whatever arrived while the one before it was being committed. Callers that keep
+    one event per chat in flight (python-telegram-bot's per-chat processor) get their order
+    kept; events of one chat handed in together run in the order given."""
+
+    def __init__(self, router: Router, most: int = 100) -> None:
+        self.router = router
+        self.most = most
+        self._waiting: list[tuple[Incoming, asyncio.Future[list[Reply]]]] = []
+        self._writing = False
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, future))
+        if not self._writing:
+            self._writing = True
+            # Started on the loop's next turn, so that what is ready now joins this batch.
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
+                try:
+                    results = await self.router.handle_batch([e for e, _ in batch])
+                except BaseException as exc:  # handle_batch answers every error it can
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, future), replies in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(replies)
+        finally:
+            self._writing = False
 
 
 def _addressed(reply: Reply, event: Incoming) -> Reply:

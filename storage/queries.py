@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.enums import Role
 from storage.models import Conversation, Identity, Person
-from storage.types import UTCDateTime, rounded, utcnow
+from storage.types import UTCDateTime, rounded, utcday, utcnow
 
 # How finely times are kept on rows that name a chat, so that none can be matched to a tip's
 # (docs/SECURITY.md, "A copy of the database"): update ids to the hour, a conversation to the
@@ -41,6 +43,41 @@ async def seen_before(session: AsyncSession, channel: str, update_key: str) -> b
     return result.rowcount == 0  # type: ignore[attr-defined]
 
 
+# The account-and-conversation read and the conversation's save run on every update: built
+# once here, so that SQLAlchemy neither rebuilds them nor works out their cache key again.
+# The account and its person are ORM objects (commands and flows change them, rarely); the
+# conversation is read as columns into an object outside the session and written back with
+# one UPDATE that checks its version, instead of going through the ORM's unit of work.
+_CONV = cast(Table, Conversation.__table__)
+_CONV_COLUMNS = [c for c in _CONV.c]
+_SAVED = [c for c in _CONV_COLUMNS if c.name not in ("id", "channel", "chat_id", "version")]
+
+_CHAT = (
+    select(Identity, *(c.label(f"conv_{c.name}") for c in _CONV_COLUMNS))
+    .options(joinedload(Identity.person))
+    .outerjoin(
+        _CONV,
+        and_(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")),
+    )
+    .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user_id"))
+)
+_READ_CONV = select(*_CONV_COLUMNS).where(
+    _CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")
+)
+_NEW_CONV = (
+    insert(_CONV)
+    .values({c: bindparam(f"v_{c.name}", type_=c.type) for c in _SAVED})
+    .values(channel=bindparam("channel"), chat_id=bindparam("chat_id"), version=1)
+    .returning(_CONV.c.id)
+)
+_SAVE_CONV = (
+    update(_CONV)
+    .where(_CONV.c.id == bindparam("b_id"), _CONV.c.version == bindparam("b_version"))
+    .values({c: bindparam(f"v_{c.name}", type_=c.type) for c in _SAVED})
+    .values(version=_CONV.c.version + 1)
+)
+
+
 async def chat_for(
     session: AsyncSession,
     *,
@@ -51,27 +88,59 @@ async def chat_for(
 ) -> tuple[Identity, bool, Conversation]:
     """The sender's account with its person, and the chat's conversation: one round trip.
 
-    The account is created with a resident person on first contact (then True)."""
-    row = (
-        await session.execute(
-            select(Identity, Conversation)
-            .options(joinedload(Identity.person))
-            .outerjoin(
-                Conversation,
-                and_(Conversation.channel == channel, Conversation.chat_id == chat_id),
-            )
-            .where(Identity.channel == channel, Identity.external_id == user_id)
-        )
-    ).first()
+    The account is created with a resident person on first contact (then True). The
+    conversation is outside the session: save_conversation writes it."""
+    keys = {"channel": channel, "chat_id": chat_id}
+    row = (await session.execute(_CHAT, {**keys, "user_id": user_id})).first()
     if row is None:
         identity = await _new_identity(session, channel, user_id, chat_id, language)
-        return identity, True, await conversation_for(session, channel, chat_id)
-    identity, conv = row
+        found = (await session.execute(_READ_CONV, keys)).first()
+        conv = _as_conversation(found) if found else await _new_conversation(session, keys)
+        return identity, True, conv
+    identity = row[0]
     if identity.blocked_at is not None:
         identity.blocked_at = None  # they wrote to us again: they unblocked the bot
-    if conv is None:
-        conv = await conversation_for(session, channel, chat_id)
-    return identity, False, conv
+    if row[1] is None:  # the first update in this chat (a group, or an account linked anew)
+        return identity, False, await _new_conversation(session, keys)
+    return identity, False, _as_conversation(row[1:])
+
+
+def _as_conversation(values: Any) -> Conversation:
+    return Conversation(**{c.key: v for c, v in zip(_CONV_COLUMNS, values, strict=True)})
+
+
+def _fields(conv: Conversation) -> dict[str, Any]:
+    return {f"v_{c.name}": getattr(conv, c.key) for c in _SAVED}
+
+
+async def _new_conversation(session: AsyncSession, keys: dict[str, str]) -> Conversation:
+    conv = Conversation(
+        **keys,
+        flow=None,
+        step=None,
+        data={},
+        state={},
+        history=[],
+        paused=False,
+        menu=[],
+        updated_at=utcday(),
+        failed_codes=0,
+        failed_codes_since=None,
+        version=1,
+    )
+    conv.id = (await session.execute(_NEW_CONV, {**keys, **_fields(conv)})).scalar_one()
+    return conv
+
+
+async def save_conversation(session: AsyncSession, conv: Conversation) -> None:
+    """Write a conversation read by chat_for; StaleDataError when someone else wrote it since
+    (another worker on the same chat): the caller reads again and retries."""
+    result = await session.execute(
+        _SAVE_CONV, {"b_id": conv.id, "b_version": conv.version, **_fields(conv)}
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDataError(f"conversation {conv.id} was written by someone else")
+    conv.version += 1
 
 
 async def _new_identity(
@@ -93,17 +162,6 @@ def touch(conv: Conversation, now: datetime) -> None:
     conv.updated_at = (
         rounded(now, DRAFT_GRAIN, up=True) if conv.flow is not None else rounded(now, IDLE_GRAIN)
     )
-
-
-async def conversation_for(session: AsyncSession, channel: str, chat_id: str) -> Conversation:
-    conv = await session.scalar(
-        select(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
-    )
-    if conv is None:
-        conv = Conversation(channel=channel, chat_id=chat_id, data={}, history=[])
-        session.add(conv)
-        await session.flush()
-    return conv
 
 
 async def load_person(session: AsyncSession, person_id: int) -> Person:
@@ -140,7 +198,7 @@ async def add_identity(
 async def find_conversation(
     *, session: AsyncSession, channel: str, chat_id: str
 ) -> Conversation | None:
-    """The chat's conversation, if it ever had one (conversation_for creates it)."""
+    """The chat's conversation, if it ever had one (chat_for creates it)."""
     return await session.scalar(
         select(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
     )
