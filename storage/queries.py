@@ -7,11 +7,12 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.enums import Role
-from storage.models import Conversation, Identity, Person
+from storage.models import Commune, Conversation, Hamlet, Identity, Person, Province
 from storage.types import UTCDateTime, rounded, utcday, utcnow
 
 # How finely times are kept on rows that name a chat, so that none can be matched to a tip's
@@ -45,21 +46,38 @@ async def seen_before(session: AsyncSession, channel: str, update_key: str) -> b
 
 # The account-and-conversation read and the conversation's save run on every update: built
 # once here, so that SQLAlchemy neither rebuilds them nor works out their cache key again.
-# The account and its person are ORM objects (commands and flows change them, rarely); the
-# conversation is read as columns into an object outside the session and written back with
-# one UPDATE that checks its version, instead of going through the ORM's unit of work.
+# The ORM's loading of the account, its person, hamlet, commune and province cost more than
+# all the rest of an update (it sets up its loaders on every query): they are read as plain
+# columns and placed in the session as loaded objects (_adopt), or taken from it when an
+# earlier update of the same batch brought them. The conversation is read into an object
+# outside the session and written back with one UPDATE that checks its version, instead of
+# going through the ORM's unit of work.
 _CONV = cast(Table, Conversation.__table__)
 _CONV_COLUMNS = [c for c in _CONV.c]
 _SAVED = [c for c in _CONV_COLUMNS if c.name not in ("id", "channel", "chat_id", "version")]
+_ADOPTED = [
+    (model, [c for c in cast(Table, model.__table__).c])
+    for model in (Identity, Person, Hamlet, Commune, Province)
+]
+_ACCOUNT = [c for _, columns in _ADOPTED for c in columns]
 
+_T = {model: cast(Table, model.__table__) for model, _ in _ADOPTED}
+# Tables, not mapped classes: a statement naming a class goes through the ORM's execution.
 _CHAT = (
-    select(Identity, *(c.label(f"conv_{c.name}") for c in _CONV_COLUMNS))
-    .options(joinedload(Identity.person))
+    select(*_ACCOUNT, *_CONV_COLUMNS)
+    .select_from(_T[Identity])
+    .join(_T[Person], _T[Person].c.id == _T[Identity].c.person_id)
+    .outerjoin(_T[Hamlet], _T[Hamlet].c.id == _T[Person].c.hamlet_id)
+    .outerjoin(_T[Commune], _T[Commune].c.id == _T[Person].c.commune_id)
+    .outerjoin(_T[Province], _T[Province].c.id == _T[Commune].c.province_id)
     .outerjoin(
         _CONV,
         and_(_CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")),
     )
-    .where(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user_id"))
+    .where(
+        _T[Identity].c.channel == bindparam("channel"),
+        _T[Identity].c.external_id == bindparam("user_id"),
+    )
 )
 _READ_CONV = select(*_CONV_COLUMNS).where(
     _CONV.c.channel == bindparam("channel"), _CONV.c.chat_id == bindparam("chat_id")
@@ -97,12 +115,49 @@ async def chat_for(
         found = (await session.execute(_READ_CONV, keys)).first()
         conv = _as_conversation(found) if found else await _new_conversation(session, keys)
         return identity, True, conv
-    identity = row[0]
+    identity = _account(session, row)
     if identity.blocked_at is not None:
         identity.blocked_at = None  # they wrote to us again: they unblocked the bot
-    if row[1] is None:  # the first update in this chat (a group, or an account linked anew)
+    values = row[len(_ACCOUNT) :]
+    if values[0] is None:  # the first update in this chat (a group, or an account linked anew)
         return identity, False, await _new_conversation(session, keys)
-    return identity, False, _as_conversation(row[1:])
+    return identity, False, _as_conversation(values)
+
+
+def _account(session: AsyncSession, row: Any) -> Identity:
+    """The account, person, hamlet, commune and province of a row of _CHAT, as the ORM
+    would have loaded them (joined eagerly), each taken from the session if already there."""
+    found: dict[type, Any] = {}
+    at = 0
+    for model, columns in _ADOPTED:
+        values = row[at : at + len(columns)]
+        at += len(columns)
+        found[model] = None if values[0] is None else (model, columns, values)
+    province = _adopt(session, found[Province], {})
+    commune = _adopt(session, found[Commune], {"province": province})
+    hamlet = _adopt(session, found[Hamlet], {})
+    person = _adopt(session, found[Person], {"hamlet": hamlet, "commune": commune})
+    return cast(Identity, _adopt(session, found[Identity], {"person": person}))
+
+
+def _adopt(session: AsyncSession, found: Any, related: dict[str, Any]) -> Any:
+    if found is None:
+        return None
+    model, columns, values = found
+    known = session.identity_map.get((model, (values[0],), None))
+    if known is not None:  # brought by an earlier update of this transaction: keep its changes
+        return known
+    obj = model.__mapper__.class_manager.new_instance()
+    for column, value in zip(columns, values, strict=True):
+        set_committed_value(obj, column.key, value)
+    for name, value in related.items():
+        set_committed_value(obj, name, value)
+    make_transient_to_detached(obj)  # as if loaded: no SQL, no history
+    session.add(obj)
+    # Held for the transaction (the session keeps only weak references), so that the next
+    # update of a batch finds its commune, province and hamlet already there.
+    session.info.setdefault("adopted", []).append(obj)
+    return obj
 
 
 def _as_conversation(values: Any) -> Conversation:
