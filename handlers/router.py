@@ -30,7 +30,7 @@ from locales.text import clean
 from storage.db import lean_sessions
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, find_conversation, save_conversation, seen_before, touch
+from storage.queries import arrival, find_conversation, save_conversation, touch
 from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
@@ -121,15 +121,13 @@ class Router:
             # Nobody to bind: answer a command with how to use the bot, and do nothing else.
             reply = Reply(t(self.config.default_language, "error.shared_sender"))
             return ([reply] if event.command else []), 0
-        duplicate = bool(event.update_key) and await seen_before(
-            session, event.channel, str(event.update_key)
-        )
-        identity, first_contact, conv = await chat_for(
+        duplicate, identity, first_contact, conv = await arrival(
             session,
             channel=event.channel,
             user_id=event.user_id,
             chat_id=event.chat_id,
             language=self.config.default_language,
+            update_key=str(event.update_key) if event.update_key else None,
         )
         ctx = Ctx(
             session=session,

@@ -199,3 +199,15 @@ async def test_a_reader_again_after_a_conflict_continues_from_the_others_answer(
     async with sessions() as session:
         conv = await session.scalar(select(Conversation).where(Conversation.chat_id == "member"))
     assert conv is not None and conv.flow == "incident" and conv.step == "when"
+
+
+async def test_an_update_delivered_twice_in_one_batch_is_acted_on_once(sessions, clock):
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    await Chat(router, "member").command("start")
+    twice = event("member", callback="m:incident")
+    first, again = await router.handle_batch([twice, twice])
+    assert texts(first) == texts(again)  # the repeat is answered with where the chat stands
+    async with sessions() as session:
+        conv = await session.scalar(select(Conversation).where(Conversation.chat_id == "member"))
+    assert conv is not None and conv.flow == "incident" and conv.step == "category"
