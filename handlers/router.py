@@ -97,16 +97,24 @@ class Router:
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
                 log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
-            except OperationalError as exc:
-                if not _locked(exc):
-                    log.exception("database error on a %s update", event.channel)
-                    break
-                # SQLite's write lock held by another connection past the short busy timeout:
-                # the loop is free again during the pause.
-                log.info("database locked on a %s update, attempt %d", event.channel, attempt + 1)
-                await asyncio.sleep(0.05 * (attempt + 1))
-            except (DBAPIError, OSError):  # the database is away: refused, reset, timed out
-                # Chat ids stay out of logs: a tipster's must not be recoverable from them.
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 0:
+                    # A connection that died while idle (a database restart): the pool has
+                    # let go of it and of its siblings; the next attempt opens a new one.
+                    # This is what a ping before every update used to cost a round trip for.
+                    log.info("connection lost on a %s update: trying again", event.channel)
+                    continue
+                if isinstance(exc, OperationalError) and _locked(exc):
+                    # SQLite's write lock held by another connection past the short busy
+                    # timeout: the loop is free again during the pause.
+                    log.info("database locked on a %s update, attempt %d", event.channel, attempt)
+                    await asyncio.sleep(0.05 * (attempt + 1))
+                    continue
+                # The database is away: refused, reset, timed out. Chat ids stay out of logs:
+                # a tipster's must not be recoverable from them.
+                log.exception("database error on a %s update", event.channel)
+                break
+            except OSError:
                 log.exception("database error on a %s update", event.channel)
                 break
             except Exception:

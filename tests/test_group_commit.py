@@ -211,3 +211,30 @@ async def test_an_update_delivered_twice_in_one_batch_is_acted_on_once(sessions,
     async with sessions() as session:
         conv = await session.scalar(select(Conversation).where(Conversation.chat_id == "member"))
     assert conv is not None and conv.flow == "incident" and conv.step == "category"
+
+
+@pytest.mark.skipif(not PG_URL, reason="server-side connections are PostgreSQL's")
+async def test_after_the_database_dropped_idle_connections_the_next_update_is_answered(
+    sessions, clock
+):
+    """No ping before each update: a pooled connection found dead is replaced, and the
+    update run again on a new one, so the person never sees the restart."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    member = Chat(router, "member")
+    await member.command("start")
+    killer = make_engine(PG_URL)  # outside the bot's pool: its connections all go
+    async with killer.connect() as other:
+        await other.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await killer.dispose()
+    replies = await member.tap("Báo vụ việc")
+    assert "Vụ việc thuộc loại nào?" in texts(replies)
