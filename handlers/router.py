@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from conversations.callbacks import CaseAction, OfficerScreen, decode
+from conversations.callbacks import CaseAction, OfficerScreen, Screen, decode
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply, has_buttons
@@ -48,6 +48,9 @@ class Router:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = lean_sessions(sessions)
+        # Reads that take long (an officer's statistics, criteria, export) keep to the
+        # sessions given, which on SQLite run off the event loop's thread.
+        self.long_sessions = sessions
         self.engine = engine
         self.actions = CaseActions(engine)
         engine.actions = self.actions
@@ -71,10 +74,22 @@ class Router:
         """Events ready together, in order, in one transaction; each one's replies, returned
         only after the commit. When anything fails (a bug, a conflict, the database) the
         batch is rolled back and replayed one event per transaction, so that one bad event
-        costs the others nothing and gets its own error reply."""
-        events = [_normalised(e) for e in events]
-        if len(events) == 1:
-            return [await self._one(events[0])]
+        costs the others nothing and gets its own error reply. An officer's statistics,
+        criteria or export go alone, in their place in the order (_long_read)."""
+        results: list[list[Reply]] = []
+        run: list[Incoming] = []
+        for event in (_normalised(e) for e in events):
+            if _long_read(event):
+                results += await self._together(run)
+                run = []
+                results.append(await self._one(event))
+            else:
+                run.append(event)
+        return results + await self._together(run)
+
+    async def _together(self, events: list[Incoming]) -> list[list[Reply]]:
+        if len(events) <= 1:
+            return [await self._one(e) for e in events]
         try:
             async with self._one_writer, self.sessions() as session, session.begin():
                 done = [await self._handle(session, e) for e in events]
@@ -89,7 +104,8 @@ class Router:
     async def _one(self, event: Incoming) -> list[Reply]:
         for attempt in range(3):
             try:
-                async with self._one_writer, self.sessions() as session, session.begin():
+                sessions = self.long_sessions if _long_read(event) else self.sessions
+                async with self._one_writer, sessions() as session, session.begin():
                     replies, queued = await self._handle(session, event)
                 if queued and self.on_queued:
                     self.on_queued()
@@ -198,6 +214,17 @@ class Router:
         ):
             return await open_by_code(ctx, conv, self.engine, event.text)
         return await self.engine.handle(ctx, conv, event)
+
+
+_LONG_COMMANDS = frozenset({"stats", "thongke", "criteria", "tieuchi", "export", "xuat"})
+_LONG_SCREENS = (Screen.STATS, Screen.CRITERIA, Screen.EXPORT)
+
+
+def _long_read(event: Incoming) -> bool:
+    if event.command:
+        return event.command in _LONG_COMMANDS
+    pressed = decode(event.callback) if event.callback else None
+    return isinstance(pressed, OfficerScreen) and pressed.screen in _LONG_SCREENS
 
 
 def _locked(exc: OperationalError) -> bool:

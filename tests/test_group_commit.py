@@ -238,3 +238,24 @@ async def test_after_the_database_dropped_idle_connections_the_next_update_is_an
     await killer.dispose()
     replies = await member.tap("Báo vụ việc")
     assert "Vụ việc thuộc loại nào?" in texts(replies)
+
+
+async def test_an_officers_statistics_among_a_batch_are_answered_in_their_place(sessions, clock):
+    """A long read (statistics, criteria, an export) goes alone, off the batch, and the
+    updates around it keep their order."""
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    for chat in ("member", "officer"):
+        await Chat(router, chat).command("start")
+    member_start, stats, member_incident, officer_menu = await router.handle_batch(
+        [
+            event("member", callback="m:incident"),
+            event("officer", command="thongke", args="thang"),
+            event("member", callback="o:category:theft"),
+            event("officer", command="menu"),
+        ]
+    )
+    assert "Vụ việc thuộc loại nào?" in texts(member_start)
+    assert "BÁO CÁO THÁNG 11/2026" in stats[0].text and stats[0].photo
+    assert "Xảy ra lúc nào?" in texts(member_incident)
+    assert officer_menu and officer_menu[-1].buttons
