@@ -21,11 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.enums import Role
 from storage.models import Commune, Conversation, Hamlet, Identity, Person, Province
+from storage.raw_sqlite import prepared, sqlite3_of
 from storage.types import UTCDateTime, rounded, utcday, utcnow
 
 # How finely times are kept on rows that name a chat, so that none can be matched to a tip's
@@ -46,14 +46,17 @@ _RECORD_UPDATE = text(
 
 async def seen_before(session: AsyncSession, channel: str, update_key: str) -> bool:
     """Record an update id; True when it was recorded already (a repeated delivery)."""
-    result = await session.execute(
-        _RECORD_UPDATE,
-        {
-            "channel": channel,
-            "update_key": update_key,
-            "processed_at": rounded(utcnow(), UPDATE_GRAIN),
-        },
-    )
+    values = {
+        "channel": channel,
+        "update_key": update_key,
+        "processed_at": rounded(utcnow(), UPDATE_GRAIN),
+    }
+    raw = await sqlite3_of(session)
+    if raw is not None:
+        db, dialect = raw
+        statement = prepared(_RECORD_UPDATE, dialect)
+        return db.execute(statement.sql, statement.params(values)).rowcount == 0
+    result = await session.execute(_RECORD_UPDATE, values)
     return result.rowcount == 0  # type: ignore[attr-defined]
 
 
@@ -169,7 +172,15 @@ async def chat_for(
     The account is created with a resident person on first contact (then True). The
     conversation is outside the session: save_conversation writes it."""
     keys = {"channel": channel, "chat_id": chat_id}
-    row = (await session.execute(_CHAT, {**keys, "user_id": user_id})).first()
+    values = {**keys, "user_id": user_id}
+    raw = await sqlite3_of(session)
+    row: Any
+    if raw is not None:
+        db, dialect = raw
+        statement = prepared(_CHAT, dialect)
+        row = statement.row(db.execute(statement.sql, statement.params(values)).fetchone())
+    else:
+        row = (await session.execute(_CHAT, values)).first()
     return await _chat_from(session, row, keys, user_id, language)
 
 
@@ -215,11 +226,10 @@ def _adopt(session: AsyncSession, found: Any, related: dict[str, Any]) -> Any:
     if known is not None:  # brought by an earlier update of this transaction: keep its changes
         return known
     obj = model.__mapper__.class_manager.new_instance()
-    for col, value in zip(columns, values, strict=True):
-        set_committed_value(obj, col.key, value)
-    for name, value in related.items():
-        set_committed_value(obj, name, value)
-    make_transient_to_detached(obj)  # as if loaded: no SQL, no history
+    # Straight into the instance's state, as the ORM's loader does; what follows marks it
+    # all as loaded (no SQL, no history).
+    obj.__dict__.update(zip([c.key for c in columns], values, strict=True), **related)
+    make_transient_to_detached(obj)
     session.add(obj)
     # Held for the transaction (the session keeps only weak references), so that the next
     # update of a batch finds its commune, province and hamlet already there.
@@ -257,10 +267,15 @@ async def _new_conversation(session: AsyncSession, keys: dict[str, str]) -> Conv
 async def save_conversation(session: AsyncSession, conv: Conversation) -> None:
     """Write a conversation read by chat_for; StaleDataError when someone else wrote it since
     (another worker on the same chat): the caller reads again and retries."""
-    result = await session.execute(
-        _SAVE_CONV, {"b_id": conv.id, "b_version": conv.version, **_fields(conv)}
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    values = {"b_id": conv.id, "b_version": conv.version, **_fields(conv)}
+    raw = await sqlite3_of(session)
+    if raw is not None:
+        db, dialect = raw
+        statement = prepared(_SAVE_CONV, dialect)
+        saved = db.execute(statement.sql, statement.params(values)).rowcount
+    else:
+        saved = (await session.execute(_SAVE_CONV, values)).rowcount  # type: ignore[attr-defined]
+    if saved != 1:
         raise StaleDataError(f"conversation {conv.id} was written by someone else")
     conv.version += 1
 
