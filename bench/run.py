@@ -38,7 +38,15 @@ def header() -> list[str]:
 async def main(args: argparse.Namespace) -> list[str]:
     from bench import data, delivery, memory
 
-    lines = ["# Benchmarks", "", *header(), f"- command: `python -m bench.run {args.raw}`", ""]
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        "# Benchmarks",
+        "",
+        *header(),
+        f"- command: `python -m bench.run {args.raw}`",
+        f"- machine load at the start (1, 5, 15 minutes): {load}",
+        "",
+    ]
     databases = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
 
     if "conversations" in args.only:
@@ -116,7 +124,8 @@ async def main(args: argparse.Namespace) -> list[str]:
             "",
         ]
         print("\n".join(lines[-4:]), flush=True)
-    return lines
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [*lines, f"Machine load at the end (1, 5, 15 minutes): {load}", ""]
 
 
 async def conversations(args: argparse.Namespace, databases: list[Any]) -> list[str]:
