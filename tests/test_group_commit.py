@@ -227,14 +227,11 @@ async def test_after_the_database_dropped_idle_connections_the_next_update_is_an
     router = make_router(sessions, clock)
     member = Chat(router, "member")
     await member.command("start")
-    killer = make_engine(PG_URL)  # outside the bot's pool: its connections all go
+    async with router.sessions() as session:  # the one connection the bot's pool holds
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+    killer = make_engine(PG_URL)  # from outside, as a database restart would
     async with killer.connect() as other:
-        await other.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await killer.dispose()
     replies = await member.tap("Báo vụ việc")
     assert "Vụ việc thuộc loại nào?" in texts(replies)
