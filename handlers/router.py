@@ -102,7 +102,9 @@ class Router:
         return [[_addressed(r, e) for r in replies] for (replies, _), e in pairs]
 
     async def _one(self, event: Incoming) -> list[Reply]:
-        for attempt in range(3):
+        attempt = waited = 0
+        while attempt < 3:
+            attempt += 1
             try:
                 sessions = self.long_sessions if _long_read(event) else self.sessions
                 async with self._one_writer, sessions() as session, session.begin():
@@ -112,19 +114,22 @@ class Router:
                 return [_addressed(r, event) for r in replies]
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
-                log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
+                log.info("conflict on a %s update, attempt %d", event.channel, attempt)
             except DBAPIError as exc:
-                if exc.connection_invalidated and attempt == 0:
+                if exc.connection_invalidated and attempt == 1:
                     # A connection that died while idle (a database restart): the pool has
                     # let go of it and of its siblings; the next attempt opens a new one.
                     # This is what a ping before every update used to cost a round trip for.
                     log.info("connection lost on a %s update: trying again", event.channel)
                     continue
-                if isinstance(exc, OperationalError) and _locked(exc):
-                    # SQLite's write lock held by another connection past the short busy
-                    # timeout: the loop is free again during the pause.
-                    log.info("database locked on a %s update, attempt %d", event.channel, attempt)
-                    await asyncio.sleep(0.05 * (attempt + 1))
+                if isinstance(exc, OperationalError) and _locked(exc) and waited < 40:
+                    # SQLite's write lock held by another connection (the outbox, the
+                    # scheduler) past the short busy timeout: the loop is free again during
+                    # the pause, up to about twenty seconds in all, and it is no attempt lost.
+                    waited += 1
+                    attempt -= 1
+                    log.info("database locked on a %s update", event.channel)
+                    await asyncio.sleep(min(0.02 * waited, 0.5))
                     continue
                 # The database is away: refused, reset, timed out. Chat ids stay out of logs:
                 # a tipster's must not be recoverable from them.

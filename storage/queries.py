@@ -55,7 +55,7 @@ async def seen_before(session: AsyncSession, channel: str, update_key: str) -> b
     if raw is not None:
         db, dialect = raw
         statement = prepared(_RECORD_UPDATE, dialect)
-        return db.execute(statement.sql, statement.params(values)).rowcount == 0
+        return statement.run(db, values).rowcount == 0
     result = await session.execute(_RECORD_UPDATE, values)
     return result.rowcount == 0  # type: ignore[attr-defined]
 
@@ -178,7 +178,7 @@ async def chat_for(
     if raw is not None:
         db, dialect = raw
         statement = prepared(_CHAT, dialect)
-        row = statement.row(db.execute(statement.sql, statement.params(values)).fetchone())
+        row = statement.row(statement.run(db, values).fetchone())
     else:
         row = (await session.execute(_CHAT, values)).first()
     return await _chat_from(session, row, keys, user_id, language)
@@ -272,7 +272,7 @@ async def save_conversation(session: AsyncSession, conv: Conversation) -> None:
     if raw is not None:
         db, dialect = raw
         statement = prepared(_SAVE_CONV, dialect)
-        saved = db.execute(statement.sql, statement.params(values)).rowcount
+        saved = statement.run(db, values).rowcount
     else:
         saved = (await session.execute(_SAVE_CONV, values)).rowcount  # type: ignore[attr-defined]
     if saved != 1:

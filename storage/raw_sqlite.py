@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
@@ -39,6 +40,16 @@ class Prepared:
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         given = [values.get(n, self.fixed[n]) for n in self.names]
         return [f(v) if f else v for v, f in zip(given, self.into, strict=True)]
+
+    def run(self, db: sqlite3.Connection, values: Mapping[str, Any]) -> sqlite3.Cursor:
+        """Executed; sqlite3's errors raised as SQLAlchemy's, as the session would raise
+        them (a locked database, a conflict), so that callers handle one kind."""
+        try:
+            return db.execute(self.sql, self.params(values))
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                self.sql, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
 
     def row(self, raw: Sequence[Any] | None) -> list[Any] | None:
         if raw is None:

@@ -256,3 +256,30 @@ async def test_an_officers_statistics_among_a_batch_are_answered_in_their_place(
     assert "BÁO CÁO THÁNG 11/2026" in stats[0].text and stats[0].photo
     assert "Xảy ra lúc nào?" in texts(member_incident)
     assert officer_menu and officer_menu[-1].buttons
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite's one write lock")
+async def test_while_another_connection_holds_the_write_lock_the_update_waits_and_is_answered(
+    sessions, clock
+):
+    """The outbox or the scheduler writing at that moment on SQLite: the update waits for
+    the lock (the bot answering other chats meanwhile) instead of failing."""
+    from sqlalchemy import text
+
+    await make_commune(sessions)
+    router = make_router(sessions, clock)
+    member = Chat(router, "member")
+    await member.command("start")
+    locked = asyncio.Event()
+
+    async def hold() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(text("UPDATE communes SET name = name"))
+            locked.set()
+            await asyncio.sleep(1.0)
+
+    holder = asyncio.create_task(hold())
+    await locked.wait()
+    replies = await member.tap("Báo vụ việc")
+    await holder
+    assert "Vụ việc thuộc loại nào?" in texts(replies)
