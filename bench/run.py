@@ -58,9 +58,11 @@ async def main(args: argparse.Namespace) -> list[str]:
         lines += [
             "## Roll-ups at scale",
             "",
-            f"{args.communes} communes × {args.hamlets} hamlets; {args.per_year:,} reports "
-            "a year (incidents, activities, tips, weekly reports); one year and ten, "
-            "both built first, then timed in turns (the median of nine each).",
+            f"{args.communes} communes × {args.hamlets} hamlets; {args.per_year:,} "
+            "incidents, activities and tips a year (the last sixty days' cases partly open), "
+            "every hamlet's weekly report every week, its commitment and model figures "
+            "every quarter; one year (with last year's quarter) and ten, both built first, "
+            "then timed in turns (the median of nine each).",
             "",
             "| database | years | rows | load s | weekly digest ms | quarterly "
             "criteria ms | province quarter ms |",
