@@ -9,6 +9,7 @@ import os
 import platform
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -35,49 +36,33 @@ def header() -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> list[str]:
-    from bench import conversation, data, delivery, memory
+    from bench import data, delivery, memory
 
-    lines = ["# Benchmarks", "", *header(), f"- command: `python -m bench.run {args.raw}`", ""]
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        "# Benchmarks",
+        "",
+        *header(),
+        f"- command: `python -m bench.run {args.raw}`",
+        f"- machine load at the start (1, 5, 15 minutes): {load}",
+        "",
+    ]
     databases = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
 
     if "conversations" in args.only:
-        lines += [
-            "## Conversation throughput (incident flow, 9 steps a chat)",
-            "",
-            f"{args.chats} chats at once; steps per second and step latency (the last row: "
-            "50 chats one after another, so that a step's latency has no queue in it).",
-            "",
-            "| database | stack | steps/s | p50 ms | p99 ms | ratio to bare |",
-            "|---|---|---|---|---|---|",
-        ]
-        for name, url in databases:
-            engine, sessions = await fresh_db(url)
-            users = await conversation.seed_reporters(sessions, args.chats)
-            bare = await conversation.bare_handler(users)
-            full = await conversation.full_stack(sessions, users)
-            # The same flow, one chat after another: a step's own latency, without a queue.
-            alone = await conversation.full_stack(sessions, users[:50], at_once=False)
-            await discard(engine)
-            for label, r in (
-                ("bare PTB handler", bare),
-                ("full stack", full),
-                ("full stack, one chat at a time", alone),
-            ):
-                ratio = r["steps_per_s"] / bare["steps_per_s"]
-                lines.append(
-                    f"| {name} | {label} | {r['steps_per_s']:.0f} | "
-                    f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {ratio:.2f} |"
-                )
-            print("\n".join(lines[-2:]), flush=True)
-        lines.append("")
+        lines += await conversations(args, databases)
+    if "http" in args.only:
+        lines += await over_http(args, databases)
 
     if "rollups" in args.only:
         lines += [
             "## Roll-ups at scale",
             "",
-            f"{args.communes} communes × {args.hamlets} hamlets; {args.per_year:,} reports "
-            "a year (incidents, activities, tips, weekly reports); one year and ten, "
-            "both built first, then timed in turns (the median of nine each).",
+            f"{args.communes} communes × {args.hamlets} hamlets; {args.per_year:,} "
+            "incidents, activities and tips a year (the last sixty days' cases partly open), "
+            "every hamlet's weekly report every week, its commitment and model figures "
+            "every quarter; one year (with last year's quarter) and ten, both built first, "
+            "then timed in turns (the median of nine each).",
             "",
             "| database | years | rows | load s | weekly digest ms | quarterly "
             "criteria ms | province quarter ms |",
@@ -141,13 +126,113 @@ async def main(args: argparse.Namespace) -> list[str]:
             "",
         ]
         print("\n".join(lines[-4:]), flush=True)
-    return lines
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [*lines, f"Machine load at the end (1, 5, 15 minutes): {load}", ""]
+
+
+async def conversations(args: argparse.Namespace, databases: list[Any]) -> list[str]:
+    from bench import conversation
+
+    lines = [
+        "## Conversation throughput (incident flow, 9 steps a chat)",
+        "",
+        f"{args.chats} chats at once against an offline Bot API (no network); steps per "
+        "second and step latency. The headline ratio is to a handler with no database that "
+        "makes the same Bot API calls (answers each button press, sends the same texts and "
+        "keyboards); the plain bare handler sends one text. The last row: 50 chats one "
+        "after another, so that a step's latency has no queue in it.",
+        "",
+        "| database | stack | steps/s | p50 ms | p99 ms | ratio to same calls | ratio to bare |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    loops = [
+        "",
+        "### Open loop",
+        "",
+        f"Steps offered at a fixed rate, a share of the full stack's measured capacity (the "
+        f"row above), for {args.open_seconds:g} s each, {args.chats} chats in turn; latency "
+        "from the offer to the last reply sent.",
+        "",
+        "| database | offered steps/s | share of capacity | served steps/s | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, url in databases:
+        engine, sessions = await fresh_db(url)
+        users = await conversation.seed_reporters(sessions, args.chats)
+        full = await conversation.full_stack(sessions, users, record=True)
+        same = await conversation.same_calls_handler(users, full["replies"])
+        bare = await conversation.bare_handler(users)
+        # The same flow, one chat after another: a step's own latency, without a queue.
+        alone = await conversation.full_stack(sessions, users[:50], at_once=False)
+        for label, r in (
+            ("bare PTB handler, one text", bare),
+            ("bare PTB handler, same Bot API calls", same),
+            ("full stack", full),
+            ("full stack, one chat at a time", alone),
+        ):
+            lines.append(
+                f"| {name} | {label} | {r['steps_per_s']:.0f} | {r['p50_ms']:.1f} | "
+                f"{r['p99_ms']:.1f} | {r['steps_per_s'] / same['steps_per_s']:.2f} | "
+                f"{r['steps_per_s'] / bare['steps_per_s']:.2f} |"
+            )
+        print("\n".join(lines[-4:]), flush=True)
+        for share in (0.25, 0.50, 0.75):
+            rate = full["steps_per_s"] * share
+            r = await conversation.open_loop(sessions, users, rate, args.open_seconds)
+            loops.append(
+                f"| {name} | {rate:.0f} | {share:.0%} | {r['steps_per_s']:.0f} | "
+                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
+            )
+            print(loops[-1], flush=True)
+        await discard(engine)
+    return [*lines, *loops, ""]
+
+
+async def over_http(args: argparse.Namespace, databases: list[Any]) -> list[str]:
+    from telegram.request import HTTPXRequest
+
+    from bench import conversation
+    from bench.loopback import LATENCY_S, slow_api_process
+
+    low, high = (round(x * 1000) for x in LATENCY_S)
+    lines = [
+        "## Over HTTP with latency",
+        "",
+        f"{args.http_chats} chats at once; python-telegram-bot's own httpx client (pool of "
+        f"64, as `binhyen run` has) against a loopback Bot API in its own process that "
+        f"answers after {low}–{high} ms each way, at random.",
+        "",
+        "| database | stack | steps/s | p50 ms | p99 ms | ratio to same calls |",
+        "|---|---|---|---|---|---|",
+    ]
+    with slow_api_process() as base:
+        for name, url in databases:
+            engine, sessions = await fresh_db(url)
+            users = await conversation.seed_reporters(sessions, args.http_chats)
+            full = await conversation.full_stack(
+                sessions,
+                users,
+                record=True,
+                request=HTTPXRequest(connection_pool_size=64),
+                base_url=base,
+            )
+            same = await conversation.same_calls_handler(
+                users, full["replies"], request=HTTPXRequest(connection_pool_size=64), base_url=base
+            )
+            await discard(engine)
+            for label, r in (("bare PTB handler, same Bot API calls", same), ("full stack", full)):
+                lines.append(
+                    f"| {name} | {label} | {r['steps_per_s']:.0f} | {r['p50_ms']:.0f} | "
+                    f"{r['p99_ms']:.0f} | {r['steps_per_s'] / same['steps_per_s']:.2f} |"
+                )
+            print("\n".join(lines[-2:]), flush=True)
+    return [*lines, ""]
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument(
-        "--only", nargs="*", default=["conversations", "rollups", "delivery", "memory"]
+        "--only", nargs="*", default=["conversations", "http", "rollups", "delivery", "memory"]
     )
     parser.add_argument(
         "--pg",
@@ -155,6 +240,8 @@ def cli() -> None:
         help="PostgreSQL URL (a 'bench' schema is made and dropped)",
     )
     parser.add_argument("--chats", type=int, default=500)
+    parser.add_argument("--http-chats", type=int, default=50, help="chats at once over HTTP")
+    parser.add_argument("--open-seconds", type=float, default=4.0, help="per open-loop rate")
     parser.add_argument("--communes", type=int, default=100)
     parser.add_argument("--hamlets", type=int, default=20, help="hamlets per commune")
     parser.add_argument("--per-year", type=int, default=1_000_000)

@@ -229,7 +229,9 @@ def build_application(
                 log.debug("could not answer callback query", exc_info=True)
         if event is None:
             return
-        for reply in await router.handle(event):
+        # Through group commit: updates that queued while the last batch was being written
+        # share one transaction, committed before any of their replies is sent.
+        for reply in await router.group.handle(event):
             await send_reply(context.bot, reply.chat_id or event.chat_id, reply)
 
     app.add_handler(TypeHandler(Update, on_update))

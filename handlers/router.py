@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from conversations.callbacks import CaseAction, OfficerScreen, decode
+from conversations.callbacks import CaseAction, OfficerScreen, Screen, decode
 from conversations.context import Ctx, EngineConfig
 from conversations.engine import Engine
 from conversations.events import Incoming, Reply, has_buttons
@@ -27,9 +27,10 @@ from handlers.onboarding import looks_like_invite, redeem
 from handlers.tip_codes import open_by_code
 from locales import t, wording
 from locales.text import clean
+from storage.db import lean_sessions
 from storage.enums import Role
 from storage.models import Conversation
-from storage.queries import chat_for, find_conversation, seen_before, touch
+from storage.queries import arrival, find_conversation, save_conversation, touch
 from storage.tip_access import looks_like_code
 from storage.types import utcnow
 
@@ -46,7 +47,10 @@ class Router:
         on_queued: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.sessions = sessions
+        self.sessions = lean_sessions(sessions)
+        # Reads that take long (an officer's statistics, criteria, export) keep to the
+        # sessions given, which on SQLite run off the event loop's thread.
+        self.long_sessions = sessions
         self.engine = engine
         self.actions = CaseActions(engine)
         engine.actions = self.actions
@@ -60,21 +64,78 @@ class Router:
             if bind is not None and bind.dialect.name == "sqlite"
             else contextlib.nullcontext()
         )
+        self.group = GroupCommit(self)
 
     async def handle(self, event: Incoming) -> list[Reply]:
-        event = _normalised(event)
-        for attempt in range(3):
+        """One event in a transaction of its own; its replies once committed."""
+        return await self._one(_normalised(event))
+
+    async def handle_batch(self, events: list[Incoming]) -> list[list[Reply]]:
+        """Events ready together, in order, in one transaction; each one's replies, returned
+        only after the commit. When anything fails (a bug, a conflict, the database) the
+        batch is rolled back and replayed one event per transaction, so that one bad event
+        costs the others nothing and gets its own error reply. An officer's statistics,
+        criteria or export go alone, in their place in the order (_long_read)."""
+        results: list[list[Reply]] = []
+        run: list[Incoming] = []
+        for event in (_normalised(e) for e in events):
+            if _long_read(event):
+                results += await self._together(run)
+                run = []
+                results.append(await self._one(event))
+            else:
+                run.append(event)
+        return results + await self._together(run)
+
+    async def _together(self, events: list[Incoming]) -> list[list[Reply]]:
+        if len(events) <= 1:
+            return [await self._one(e) for e in events]
+        try:
+            async with self._one_writer, self.sessions() as session, session.begin():
+                done = [await self._handle(session, e) for e in events]
+        except Exception:
+            log.info("a batch of %d updates failed: replaying them one by one", len(events))
+            return [await self._one(e) for e in events]
+        if any(queued for _, queued in done) and self.on_queued:
+            self.on_queued()
+        pairs = zip(done, events, strict=True)
+        return [[_addressed(r, e) for r in replies] for (replies, _), e in pairs]
+
+    async def _one(self, event: Incoming) -> list[Reply]:
+        attempt = waited = 0
+        while attempt < 3:
+            attempt += 1
             try:
-                async with self._one_writer, self.sessions() as session, session.begin():
+                sessions = self.long_sessions if _long_read(event) else self.sessions
+                async with self._one_writer, sessions() as session, session.begin():
                     replies, queued = await self._handle(session, event)
                 if queued and self.on_queued:
                     self.on_queued()
                 return [_addressed(r, event) for r in replies]
             except (StaleDataError, IntegrityError):
                 # Another worker wrote this chat at the same moment: read again and retry.
-                log.info("conflict on a %s update, attempt %d", event.channel, attempt + 1)
-            except (DBAPIError, OSError):  # the database is away: refused, reset, timed out
-                # Chat ids stay out of logs: a tipster's must not be recoverable from them.
+                log.info("conflict on a %s update, attempt %d", event.channel, attempt)
+            except DBAPIError as exc:
+                if exc.connection_invalidated and attempt == 1:
+                    # A connection that died while idle (a database restart): the pool has
+                    # let go of it and of its siblings; the next attempt opens a new one.
+                    # This is what a ping before every update used to cost a round trip for.
+                    log.info("connection lost on a %s update: trying again", event.channel)
+                    continue
+                if isinstance(exc, OperationalError) and _locked(exc) and waited < 40:
+                    # SQLite's write lock held by another connection (the outbox, the
+                    # scheduler) past the short busy timeout: the loop is free again during
+                    # the pause, up to about twenty seconds in all, and it is no attempt lost.
+                    waited += 1
+                    attempt -= 1
+                    log.info("database locked on a %s update", event.channel)
+                    await asyncio.sleep(min(0.02 * waited, 0.5))
+                    continue
+                # The database is away: refused, reset, timed out. Chat ids stay out of logs:
+                # a tipster's must not be recoverable from them.
+                log.exception("database error on a %s update", event.channel)
+                break
+            except OSError:
                 log.exception("database error on a %s update", event.channel)
                 break
             except Exception:
@@ -89,26 +150,30 @@ class Router:
             # Nobody to bind: answer a command with how to use the bot, and do nothing else.
             reply = Reply(t(self.config.default_language, "error.shared_sender"))
             return ([reply] if event.command else []), 0
-        duplicate = bool(event.update_key) and await seen_before(
-            session, event.channel, str(event.update_key)
-        )
-        identity, first_contact, conv = await chat_for(
+        duplicate, identity, first_contact, conv = await arrival(
             session,
             channel=event.channel,
             user_id=event.user_id,
             chat_id=event.chat_id,
             language=self.config.default_language,
+            update_key=str(event.update_key) if event.update_key else None,
         )
-        person = identity.person
-        now = self.clock()
         ctx = Ctx(
             session=session,
             event=event,
-            person=person,
+            person=identity.person,
             identity=identity,
             config=self.config,
-            now=now,
+            now=self.clock(),
         )
+        replies, queued = await self._answer(ctx, conv, duplicate, first_contact)
+        await save_conversation(session, conv)
+        return replies, queued
+
+    async def _answer(
+        self, ctx: Ctx, conv: Conversation, duplicate: bool, first_contact: bool
+    ) -> tuple[list[Reply], int]:
+        event = ctx.event
         if duplicate:
             return ([self.engine.prompt(ctx, conv)] if event.private else []), 0
         if event.edited:  # a change to an old message is not an answer to today's question
@@ -156,6 +221,64 @@ class Router:
         ):
             return await open_by_code(ctx, conv, self.engine, event.text)
         return await self.engine.handle(ctx, conv, event)
+
+
+_LONG_COMMANDS = frozenset({"stats", "thongke", "criteria", "tieuchi", "export", "xuat"})
+_LONG_SCREENS = (Screen.STATS, Screen.CRITERIA, Screen.EXPORT)
+
+
+def _long_read(event: Incoming) -> bool:
+    if event.command:
+        return event.command in _LONG_COMMANDS
+    pressed = decode(event.callback) if event.callback else None
+    return isinstance(pressed, OfficerScreen) and pressed.screen in _LONG_SCREENS
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)
+
+
+class GroupCommit:
+    """Events handed in while a batch is being written wait, and go together in the next.
+
+    No timer: the first event of a quiet moment starts at once, alone; under load a batch
+    holds whatever arrived while the one before it was being committed. Callers that keep
+    one event per chat in flight (python-telegram-bot's per-chat processor) get their order
+    kept; events of one chat handed in together run in the order given."""
+
+    def __init__(self, router: Router, most: int = 100) -> None:
+        self.router = router
+        self.most = most
+        self._waiting: list[tuple[Incoming, asyncio.Future[list[Reply]]]] = []
+        self._writing = False
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, future))
+        if not self._writing:
+            self._writing = True
+            # Started on the loop's next turn, so that what is ready now joins this batch.
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
+                try:
+                    results = await self.router.handle_batch([e for e, _ in batch])
+                except BaseException as exc:  # handle_batch answers every error it can
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, future), replies in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(replies)
+        finally:
+            self._writing = False
 
 
 def _addressed(reply: Reply, event: Incoming) -> Reply:

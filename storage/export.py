@@ -80,7 +80,7 @@ async def sheets(
                 Incident.occurred_at >= start,
                 Incident.occurred_at < end,
             )
-            .order_by(Incident.occurred_at)
+            .order_by(Incident.occurred_at, Incident.id)
         )
     ).all()
     incident_rows = [
@@ -109,7 +109,7 @@ async def sheets(
                 Activity.held_on >= period.start,
                 Activity.held_on < period.end,
             )
-            .order_by(Activity.held_on)
+            .order_by(Activity.held_on, Activity.id)
         )
     ).all()
     activity_rows = [
@@ -135,7 +135,7 @@ async def sheets(
                 WeeklyReport.week_start >= period.start,
                 WeeklyReport.week_start < period.end,
             )
-            .order_by(WeeklyReport.week_start)
+            .order_by(WeeklyReport.week_start, WeeklyReport.id)
         )
     ).all()
     weekly_rows = [
@@ -164,7 +164,7 @@ async def sheets(
         await session.scalars(
             select(Tip)
             .where(Tip.commune_id == commune.id, Tip.received_at >= start, Tip.received_at < end)
-            .order_by(Tip.received_at)
+            .order_by(Tip.received_at, Tip.id)
         )
     ).all()
     tip_rows = [

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -65,11 +65,29 @@ async def _incident_counts(
 async def incidents_by_category(
     session: AsyncSession, commune_id: int, period: Period, tz: ZoneInfo
 ) -> list[CategoryRow]:
-    """Every category with a count now or last year, in the order of the domain's list."""
-    now = await _incident_counts(session, commune_id, period, tz, Incident.category)
-    before = await _incident_counts(session, commune_id, period.last_year(), tz, Incident.category)
+    """Every category with a count now or last year, in the order of the domain's list.
+
+    Both periods in one statement (one round trip), each part bounded by the index."""
+
+    def part(p: Period, which: int) -> Select[tuple[str, int, int]]:
+        start, end = p.utc(tz)
+        return (
+            select(Incident.category, literal(which), func.count())
+            .where(
+                Incident.commune_id == commune_id,
+                Incident.occurred_at >= start,
+                Incident.occurred_at < end,
+            )
+            .group_by(Incident.category)
+        )
+
+    counts: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    rows = await session.execute(union_all(part(period, 0), part(period.last_year(), 1)))
+    for category, which, n in rows.tuples().all():
+        counts[which][category] = int(n)
+    now, before = counts
     return [
-        CategoryRow(c.value, int(now.get(c.value, 0)), int(before.get(c.value, 0)))
+        CategoryRow(c.value, now.get(c.value, 0), before.get(c.value, 0))
         for c in IncidentCategory
         if now.get(c.value) or before.get(c.value)
     ]
@@ -210,15 +228,17 @@ async def flags_by_hamlet(
 ) -> dict[int, Flags]:
     """Serious crimes and mass complaints in the period, and disputes still open after 30
     days, per hamlet. Two queries, each bounded by an index (the period's incidents; the open
-    ones), so the cost follows the period and the open cases, not the years of history."""
+    ones), in one round trip, so the cost follows the period and the open cases, not the
+    years of history."""
     start, end = period.utc(tz)
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    in_period = await session.execute(
+    in_period = (
         select(
             Incident.hamlet_id,
+            literal(0),
             count(Incident.severity == Severity.SERIOUS),
             count(Incident.category == IncidentCategory.MASS_COMPLAINT),
             count(Incident.category == IncidentCategory.HOTSPOT),
@@ -230,25 +250,22 @@ async def flags_by_hamlet(
         )
         .group_by(Incident.hamlet_id)
     )
-    prolonged = dict(
-        (
-            await session.execute(
-                select(Incident.hamlet_id, func.count())
-                .where(
-                    Incident.commune_id == commune_id,
-                    Incident.status.in_(_OPEN),
-                    Incident.category == IncidentCategory.DISPUTE,
-                    Incident.occurred_at < min(end, now) - PROLONGED_DISPUTE,
-                )
-                .group_by(Incident.hamlet_id)
-            )
+    open_disputes = (
+        select(Incident.hamlet_id, literal(1), func.count(), literal(0), literal(0))
+        .where(
+            Incident.commune_id == commune_id,
+            Incident.status.in_(_OPEN),
+            Incident.category == IncidentCategory.DISPUTE,
+            Incident.occurred_at < min(end, now) - PROLONGED_DISPUTE,
         )
-        .tuples()
-        .all()
+        .group_by(Incident.hamlet_id)
     )
+    rows = (await session.execute(union_all(in_period, open_disputes))).tuples().all()
+    prolonged = {h: a for h, which, a, _, _ in rows if which == 1}
     found = {
-        h: Flags(int(s), int(m), int(prolonged.pop(h, 0)), int(spots))
-        for h, s, m, spots in in_period.all()
+        h: Flags(int(a), int(b), int(prolonged.pop(h, 0)), int(c))
+        for h, which, a, b, c in rows
+        if which == 0
     }
     found.update({h: Flags(0, 0, int(n)) for h, n in prolonged.items()})
     return found
