@@ -152,7 +152,7 @@ async def run_bot(
                     port=settings.webhook_port,
                     url_path="telegram",
                     secret_token=settings.telegram_webhook_secret,
-                    webhook_url=settings.telegram_webhook_url.rstrip("/") + "/telegram",
+                    webhook_url=settings.telegram_webhook_url,
                 )
             else:
                 await until_reached(
