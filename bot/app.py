@@ -70,6 +70,7 @@ async def build_services(settings: Settings, senders: dict[str, Sender] | None =
         sessions,
         senders if senders is not None else {},
         stuck_after=timedelta(seconds=settings.outbox_stuck_seconds),
+        engine=db,
     )
     router = Router(
         sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
