@@ -22,7 +22,7 @@ from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Button, Reply
 from conversations.flows.officer import KIND_LETTER, case_record, tell
-from storage import cases
+from storage import cases, media
 from storage.enums import HistoryEntry, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
 from storage.periods import containing
@@ -205,7 +205,12 @@ class CaseActions:
         files = await cases.files(session=ctx.session, record=record)
         if files:
             lines.append(ctx.t("case.files", count=len(files)))
-        same_channel = [(f.media_type, f.file_id) for f in files if f.channel == ctx.event.channel]
+        # A platform's file id works on its own channel only; a stored file on any channel.
+        same_channel = [
+            (f.media_type, f.file_id)
+            for f in files
+            if f.channel == ctx.event.channel or media.is_stored(f.file_id)
+        ]
         if isinstance(record, Tip):
             # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
             # video may carry metadata (a GPS position, a phone model) naming the tipster.
