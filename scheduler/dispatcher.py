@@ -35,6 +35,9 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# Printed by the process that holds the terminal, with no platform limits to share: every
+# worker sends its own (a console elsewhere would never see them).
+LOCAL_CHANNELS = frozenset({"console"})
 
 
 class DeliveryError(Exception):
@@ -134,8 +137,8 @@ class Dispatcher:
         PostgreSQL holds a channel's sender lock."""
         if self.engine is None:
             return list(self.senders)
-        held = []
-        for channel in list(self.senders):
+        held = [c for c in self.senders if c in LOCAL_CHANNELS]
+        for channel in [c for c in self.senders if c not in LOCAL_CHANNELS]:
             lock = self._locks.get(channel)
             if lock is None:
                 name = f"the {channel} outbox sender"
@@ -146,7 +149,7 @@ class Dispatcher:
                     held.append(channel)
             except Exception:
                 log.exception("could not reach the database for the %s sender lock", channel)
-        for channel in set(held) - self._leading:
+        for channel in set(held) - self._leading - LOCAL_CHANNELS:
             log.info("this worker now sends the %s outbox", channel)
         self._leading = set(held)
         return held
@@ -296,17 +299,26 @@ class Dispatcher:
         """Give claimed rows back, due later, without counting an attempt."""
         if not rows:
             return
-        async with self.sessions() as session, session.begin():
-            await outbox.defer(
-                session=session,
-                row_ids=[r.id for r in rows],
-                until=self.clock() + timedelta(seconds=seconds),
-            )
+        ids = [r.id for r in rows]
+        # Held until given back: a claim meanwhile would take them as left by a dead process.
+        self._sending.update(ids)
+        try:
+            async with self.sessions() as session, session.begin():
+                await outbox.defer(
+                    session=session, row_ids=ids, until=self.clock() + timedelta(seconds=seconds)
+                )
+        finally:
+            self._sending.difference_update(ids)
 
     async def _give_up(self, rows: list[OutboxMessage], reason: str) -> None:
         if rows:
-            async with self.sessions() as session, session.begin():
-                await outbox.give_up(session=session, row_ids=[r.id for r in rows], reason=reason)
+            ids = [r.id for r in rows]
+            self._sending.update(ids)
+            try:
+                async with self.sessions() as session, session.begin():
+                    await outbox.give_up(session=session, row_ids=ids, reason=reason)
+            finally:
+                self._sending.difference_update(ids)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError, outcome: Outcome) -> float:
         """Record a failed send; the delay before the row is tried again."""

@@ -5,7 +5,7 @@ within a second, as Telegram does."""
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -15,37 +15,24 @@ from storage.models import OutboxMessage
 from storage.types import utcnow
 from tests.fake_telegram import FakeBotApi
 from tests.test_faults import Bot, _until
+from tests.test_limits import Strict
 
 pytestmark = pytest.mark.fault
 
 
-class TelegramLimits:
+class TelegramLimits(Strict):
     """The fail hook of a FakeBotApi: 429 for a send past Telegram's limits."""
 
-    def __init__(self) -> None:
-        self.recent: deque[float] = deque()
-        self.last_to: dict[str, float] = {}
-        self.too_many = 0
-
     def __call__(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        if not method.startswith("send"):
+        if not method.startswith("send") or self.accepts(time.monotonic(), str(params["chat_id"])):
             return None
-        now = time.monotonic()
-        while self.recent and self.recent[0] <= now - 1.0:
-            self.recent.popleft()
-        chat = str(params["chat_id"])
-        if len(self.recent) >= 30 or now - self.last_to.get(chat, -10.0) < 1.0:
-            self.too_many += 1
-            return {
-                "http_status": 429,
-                "ok": False,
-                "error_code": 429,
-                "description": "Too Many Requests: retry after 1",
-                "parameters": {"retry_after": 1},
-            }
-        self.recent.append(now)
-        self.last_to[chat] = now
-        return None
+        return {
+            "http_status": 429,
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        }
 
 
 async def queue(sessions, prefix: str, chats: int, each: int, first: int = 0) -> None:
