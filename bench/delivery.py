@@ -1,5 +1,7 @@
 """Delivery: outbox messages to many chats against a Bot API on loopback that enforces
-Telegram's limits, answering 429 when they are broken."""
+Telegram's limits, answering 429 when they are broken; optionally with a random latency
+each way (a request reaches the server, and its answer the bot, 20-200 ms after leaving),
+so the limits are kept where messages arrive."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import random
 import socket
 import time
 from collections import Counter, deque
@@ -28,7 +31,8 @@ from storage.types import utcnow
 class StrictApi:
     """30 messages in any second overall, one a second per chat; 429 otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: tuple[float, float] | None = None) -> None:
+        self.latency = latency
         self.delivered = 0
         self.last_at = 0.0  # time.monotonic(): one clock for every process of the machine
         self.sent: Counter[str] = Counter()
@@ -61,6 +65,10 @@ class StrictApi:
             "result": {"message_id": 1, "date": 0, "chat": {"id": int(chat), "type": "private"}},
         }
 
+    async def travel(self) -> None:
+        if self.latency is not None:
+            await asyncio.sleep(random.uniform(*self.latency))
+
     async def start(self) -> str:
         api = self
 
@@ -76,8 +84,9 @@ class StrictApi:
                     }
                 )
 
-            def post(self, method: str) -> None:
+            async def post(self, method: str) -> None:
                 params = {k: self.get_argument(k) for k in self.request.arguments}
+                await api.travel()  # on the way to the server
                 if method == "getMe":
                     self.write(
                         {
@@ -87,6 +96,7 @@ class StrictApi:
                     )
                     return
                 status, body = api.answer(params)
+                await api.travel()  # the answer on its way back
                 self.set_status(status)
                 self.write(json.dumps(body))
 
@@ -102,12 +112,12 @@ class StrictApi:
             self._server.stop()
 
 
-def _serve(ports: Any) -> None:
+def _serve(ports: Any, latency: tuple[float, float] | None) -> None:
     """The Bot API in a process of its own, as Telegram's is: the bench's own pauses then
     delay its requests instead of shifting the server's clock."""
 
     async def serve() -> None:
-        api = StrictApi()
+        api = StrictApi(latency)
         await api.start()
         ports.put(api.port)
         await asyncio.Event().wait()
@@ -116,10 +126,10 @@ def _serve(ports: Any) -> None:
 
 
 @contextlib.contextmanager
-def strict_api_process() -> Iterator[str]:
+def strict_api_process(latency: tuple[float, float] | None = None) -> Iterator[str]:
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
-    process = context.Process(target=_serve, args=(ports,), daemon=True)
+    process = context.Process(target=_serve, args=(ports, latency), daemon=True)
     process.start()
     try:
         yield f"http://127.0.0.1:{ports.get(timeout=60)}"
@@ -128,7 +138,10 @@ def strict_api_process() -> Iterator[str]:
         process.join()
 
 
-async def deliver(sessions: Any, messages: int) -> dict[str, float]:
+LATENCY = (0.020, 0.200)  # seconds each way, drawn per request and per answer
+
+
+async def deliver(sessions: Any, messages: int, latency: bool = False) -> dict[str, float]:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
@@ -150,7 +163,7 @@ async def deliver(sessions: Any, messages: int) -> dict[str, float]:
     async with sessions() as session, session.begin():
         for i in range(0, len(rows), 5000):
             await session.execute(insert(OutboxMessage), rows[i : i + 5000])
-    with strict_api_process() as base:
+    with strict_api_process(LATENCY if latency else None) as base:
         async with httpx.AsyncClient(base_url=base) as client:
 
             async def stats() -> dict[str, Any]:
@@ -180,6 +193,7 @@ async def deliver(sessions: Any, messages: int) -> dict[str, float]:
         "minimum_s": minimum,
         "over_minimum_pct": (elapsed / minimum - 1) * 100,
         "429s": final["too_many"],
+        "429_pct": final["too_many"] / (final["too_many"] + final["delivered"]) * 100,
         "duplicates": final["duplicates"],
         "delivered": final["distinct"],
     }

@@ -23,6 +23,7 @@ from handlers.router import Router
 from scheduler.dispatcher import Dispatcher, Sender
 from scheduler.limits import Limits
 from scheduler.service import SchedulerService
+from storage import media
 from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
@@ -63,6 +64,7 @@ class Services:
 
 async def build_services(settings: Settings, senders: dict[str, Sender] | None = None) -> Services:
     """Migrate the database and assemble everything a channel needs."""
+    media.use_root(settings.data_dir / media.FOLDER)
     db = make_engine(settings.resolved_database_url)
     await upgrade(db, keys=migration_keys(settings))
     sessions = make_sessionmaker(db)
@@ -70,6 +72,7 @@ async def build_services(settings: Settings, senders: dict[str, Sender] | None =
         sessions,
         senders if senders is not None else {},
         stuck_after=timedelta(seconds=settings.outbox_stuck_seconds),
+        engine=db,
     )
     router = Router(
         sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
@@ -152,7 +155,7 @@ async def run_bot(
                     port=settings.webhook_port,
                     url_path="telegram",
                     secret_token=settings.telegram_webhook_secret,
-                    webhook_url=settings.telegram_webhook_url.rstrip("/") + "/telegram",
+                    webhook_url=settings.telegram_webhook_url,
                 )
             else:
                 await until_reached(
@@ -226,7 +229,10 @@ async def start_zalo(
 ) -> ZaloClient:
     """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
     client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
-    transport = ZaloTransport(client, services.router, settings.default_language)
+    store = media.MediaStore(
+        settings.data_dir / media.FOLDER, settings.max_media_bytes, client.http
+    )
+    transport = ZaloTransport(client, services.router, settings.default_language, store)
     services.dispatcher.senders[Channel.ZALO] = ZaloSender(
         client, services.sessions, settings.default_language
     )

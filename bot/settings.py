@@ -6,9 +6,10 @@ import re
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import available_languages
@@ -111,6 +112,23 @@ class Settings(BaseSettings):
     def _token(cls, value: str) -> str:
         if value and ":" not in value:
             raise ValueError("a bot token looks like <bot id>:<secret>")
+        return value
+
+    @field_validator("telegram_webhook_url", "zalo_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str, info: ValidationInfo) -> str:
+        """The address the platform calls must end with the path the bot serves, or every
+        call would be a 404 that nobody sees."""
+        if not value:
+            return value
+        path = "/" + str(info.field_name).split("_")[0]
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"a public HTTPS address, e.g. https://bot.example.vn{path}")
+        if not parts.path.rstrip("/").endswith(path):
+            raise ValueError(
+                f"must end with {path}, the path the bot serves (e.g. https://{parts.netloc}{path})"
+            )
         return value
 
     @field_validator("zalo_webhook_secret")

@@ -38,6 +38,7 @@ from handlers.router import Router
 from locales import available_languages, t
 from locales.text import split_text
 from scheduler.dispatcher import DeliveryError
+from storage import media
 from storage.enums import Channel
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup:
 async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
     if reply.photo is not None:
         await bot.send_photo(chat_id=chat_id, photo=reply.photo)
-    for kind, file_id in reply.media:  # attachments of a case, by the file id Telegram gave
+    for kind, given in reply.media:  # attachments of a case: Telegram's file id, or stored
+        file_id: str | Path = media.stored_path(given) if media.is_stored(given) else given
         if kind == "photo":
             await bot.send_photo(chat_id, file_id)
         elif kind == "video":

@@ -4,6 +4,7 @@ numbered text (Zalo has no buttons), a webhook endpoint and long polling."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -21,7 +22,9 @@ from handlers.router import Router, remember_menu
 from locales import t
 from locales.text import split_text
 from scheduler.dispatcher import DeliveryError
+from storage import media
 from storage.enums import Channel
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 2000  # characters per sendMessage
@@ -110,8 +113,15 @@ def render(reply: Reply, lang: str) -> str:
 
 
 class ZaloTransport:
-    def __init__(self, client: ZaloClient, router: Router, language: str = "vi") -> None:
+    def __init__(
+        self,
+        client: ZaloClient,
+        router: Router,
+        language: str = "vi",
+        store: media.MediaStore | None = None,
+    ) -> None:
         self.client = client
+        self.store = store
         self.router = router
         self.language = language
         self._locks = ChatLocks()
@@ -121,9 +131,21 @@ class ZaloTransport:
         event = to_event(raw)
         if event is None:
             return
+        event = await self.keep_media(event)
         async with self._locks(event.chat_id):
             for reply in await self.router.handle(event):
                 await self.send_reply(reply.chat_id or event.chat_id, reply)
+
+    async def keep_media(self, event: Incoming) -> Incoming:
+        """Zalo's address of a photo or a voice note is temporary: the file itself is kept."""
+        if self.store is None or event.media is None or not event.media.file_id.startswith("http"):
+            return event
+        try:
+            stored = await self.store.fetch(event.media.file_id, utcnow())
+        except media.Refused as exc:
+            log.warning("a Zalo %s was not kept: %s", event.media.media_type, exc)
+            return dataclasses.replace(event, media=None)  # answered as content not understood
+        return dataclasses.replace(event, media=dataclasses.replace(event.media, file_id=stored))
 
     async def send_reply(self, chat_id: str, reply: Reply) -> None:
         for kind, url in reply.media:

@@ -26,7 +26,7 @@ from conversations.flows.officer import KIND_LETTER, case_record, tell
 from locales import t as tr
 from locales import word_table
 from locales.text import address_of, age_words, fold, period_words
-from storage import cases
+from storage import cases, media
 from storage.enums import REPORTED_CATEGORIES, HistoryEntry, IncidentCategory, RecordKind, Status
 from storage.models import Conversation, Incident, Tip
 from storage.periods import containing
@@ -248,7 +248,12 @@ class CaseActions:
                     count=len(files),
                 )
             )
-        same_channel = [(f.media_type, f.file_id) for f in files if f.channel == ctx.event.channel]
+        # A platform's file id works on its own channel only; a stored file on any channel.
+        same_channel = [
+            (f.media_type, f.file_id)
+            for f in files
+            if f.channel == ctx.event.channel or media.is_stored(f.file_id)
+        ]
         if isinstance(record, Tip):
             # Photos and voice notes are re-encoded by the platforms, without EXIF; a file or a
             # video may carry metadata (a GPS position, a phone model) naming the tipster.

@@ -5,6 +5,12 @@ The rows are claimed and updated by storage.outbox (which explains why no row is
 and why delivery is at least once); here are the rate limits, one queue per chat so that a
 chat's messages keep their order, and the chats sent to concurrently. Each step runs in a
 transaction of its own.
+
+Several workers on one PostgreSQL send through one set of limits: for each channel (one bot
+token) only the worker holding that channel's advisory lock (storage.leader, as the scheduler
+leader is elected) claims and sends its rows, so one limiter paces everything the token
+sends. The others take over at their next pass when it dies: PostgreSQL drops its lock with
+its connection, and its rows still "sending" are due again after stuck_after.
 It knows no platform library: bot/ gives it one sender per channel at start.
 """
 
@@ -12,21 +18,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from scheduler.limits import Limits, RateLimiter
 from storage import outbox
+from storage.leader import LeaderLock
 from storage.models import OutboxMessage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# Printed by the process that holds the terminal, with no platform limits to share: every
+# worker sends its own (a console elsewhere would never see them).
+LOCAL_CHANNELS = frozenset({"console"})
 
 
 class DeliveryError(Exception):
@@ -67,6 +78,11 @@ class Outcome:
     deferred: int = 0
 
 
+def sender_lock_key(channel: str) -> int:
+    """The advisory lock of a channel's one sender, the same in every worker."""
+    return zlib.crc32(f"binhyen outbox sender {channel}".encode())
+
+
 def is_group(chat_id: str) -> bool:
     return chat_id.startswith("-")  # Telegram groups have negative ids
 
@@ -82,8 +98,13 @@ class Dispatcher:
         limits: dict[str, Limits] | None = None,
         limiters: dict[str, RateLimiter] | None = None,
         stuck_after: timedelta = timedelta(minutes=5),
+        engine: AsyncEngine | None = None,
     ) -> None:
+        """engine: where the senders' locks are taken (PostgreSQL); None, one process sends."""
         self.sessions = sessions
+        self.engine = engine
+        self._locks: dict[str, LeaderLock] = {}
+        self._leading: set[str] = set()
         self.senders = senders
         self.clock = clock
         self.batch = batch
@@ -111,13 +132,43 @@ class Dispatcher:
             self.limiters[channel] = RateLimiter(self.limits.get(channel, Limits()))
         return self.limiters[channel]
 
+    async def sending_channels(self) -> list[str]:
+        """The channels this worker sends for: all of them, unless another worker on the same
+        PostgreSQL holds a channel's sender lock."""
+        if self.engine is None:
+            return list(self.senders)
+        held = [c for c in self.senders if c in LOCAL_CHANNELS]
+        for channel in [c for c in self.senders if c not in LOCAL_CHANNELS]:
+            lock = self._locks.get(channel)
+            if lock is None:
+                name = f"the {channel} outbox sender"
+                key = sender_lock_key(channel)
+                lock = self._locks[channel] = LeaderLock(self.engine, key, name)
+            try:
+                if await lock.hold():
+                    held.append(channel)
+            except Exception:
+                log.exception("could not reach the database for the %s sender lock", channel)
+        for channel in set(held) - self._leading - LOCAL_CHANNELS:
+            log.info("this worker now sends the %s outbox", channel)
+        self._leading = set(held)
+        return held
+
+    async def release(self) -> None:
+        """Let another worker send (called once stopped)."""
+        for lock in self._locks.values():
+            await lock.release()
+
     async def _claim(self) -> list[OutboxMessage]:
+        channels = await self.sending_channels()
+        if not channels:
+            return []
         now = self.clock()
         async with self.sessions() as session, session.begin():
             return await outbox.claim(
                 session=session,
                 now=now,
-                channels=list(self.senders),
+                channels=channels,
                 batch=self.batch,
                 stuck_before=now - self.stuck_after,
                 # Rows this dispatcher still holds are under way, however long they wait.
@@ -212,6 +263,7 @@ class Dispatcher:
         limiter: RateLimiter,
         outcome: Outcome,
     ) -> bool:
+        sent_at = limiter.clock()
         try:
             media = (row.media_kind or "photo", row.media_path) if row.media_path else None
             await self.senders[row.channel].send(
@@ -219,7 +271,7 @@ class Dispatcher:
             )
         except DeliveryError as exc:
             if exc.retry_after is not None:
-                limiter.pause(row.chat_id, exc.retry_after)
+                limiter.too_many(row.chat_id, exc.retry_after)
             delay = await self._failed(row, exc, outcome)
             if exc.blocked:  # no more attempts at a chat that blocked the bot
                 rest = self._take_all(queue)
@@ -237,6 +289,7 @@ class Dispatcher:
             delay = await self._failed(row, DeliveryError(repr(exc)), outcome)
             await self._defer(self._take_all(queue), delay)
             return False
+        limiter.answered(row.chat_id, sent_at)
         async with self.sessions() as session, session.begin():
             await outbox.mark_sent(session=session, row_id=row.id, now=self.clock())
         outcome.sent += 1
@@ -246,17 +299,26 @@ class Dispatcher:
         """Give claimed rows back, due later, without counting an attempt."""
         if not rows:
             return
-        async with self.sessions() as session, session.begin():
-            await outbox.defer(
-                session=session,
-                row_ids=[r.id for r in rows],
-                until=self.clock() + timedelta(seconds=seconds),
-            )
+        ids = [r.id for r in rows]
+        # Held until given back: a claim meanwhile would take them as left by a dead process.
+        self._sending.update(ids)
+        try:
+            async with self.sessions() as session, session.begin():
+                await outbox.defer(
+                    session=session, row_ids=ids, until=self.clock() + timedelta(seconds=seconds)
+                )
+        finally:
+            self._sending.difference_update(ids)
 
     async def _give_up(self, rows: list[OutboxMessage], reason: str) -> None:
         if rows:
-            async with self.sessions() as session, session.begin():
-                await outbox.give_up(session=session, row_ids=[r.id for r in rows], reason=reason)
+            ids = [r.id for r in rows]
+            self._sending.update(ids)
+            try:
+                async with self.sessions() as session, session.begin():
+                    await outbox.give_up(session=session, row_ids=ids, reason=reason)
+            finally:
+                self._sending.difference_update(ids)
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError, outcome: Outcome) -> float:
         """Record a failed send; the delay before the row is tried again."""
@@ -303,3 +365,4 @@ class Dispatcher:
                 waits[0].cancel()
         while self._tasks:  # the sends under way finish; the rest goes back to the table
             await asyncio.wait(set(self._tasks))
+        await self.release()

@@ -23,6 +23,7 @@ from scheduler.digest import DIGEST_KINDS, queue_digest
 from storage import alerts
 from storage.cases import officer_chats
 from storage.hamlet_kinds import kinds_of
+from storage.media import FOLDER, forget_unreferenced
 from storage.models import Commune, Hamlet
 from storage.outbox import enqueue
 from storage.periods import Period, last_complete
@@ -63,9 +64,14 @@ async def run_job(
         kept = keep or Retention()
         gone = await purge_bot_state(session=session, now=now, keep=kept)
         images = forget_old_files(out_dir, now, kept.digest_images_days)
+        # The media store sits beside the digests folder, under the data folder.
+        files = await forget_unreferenced(
+            session=session, root=out_dir.parent / FOLDER, now=now, days=kept.drafts_days
+        )
+        removed = {**gone, "digest_images": images, "stored_media": files}
         return (
             f"{commune.display_name}: purged {purged} closed tip(s) past retention; "
-            + ", ".join(f"{n} {what}" for what, n in {**gone, "digest_images": images}.items())
+            + ", ".join(f"{n} {what}" for what, n in removed.items())
         )
     if job.startswith("digest_"):
         kind = job.removeprefix("digest_")

@@ -17,62 +17,17 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from scheduler.crontab import last_fire, parse
 from scheduler.jobs import due_jobs, repeat_alerts, run_job
-from storage import leader
+from storage.leader import LeaderLock
 from storage.retention import Retention
 from storage.schedules import commune_schedule, enabled_timings, ensure_defaults
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x62_69_6E_68  # "binh": the advisory lock of the scheduler leader
-
-
-class LeaderLock:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._conn: AsyncConnection | None = None
-
-    @property
-    def shared(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
-    async def hold(self) -> bool:
-        """True while this worker leads: takes the lock if free, checks it if held."""
-        if not self.shared:
-            return True
-        if self._conn is not None:
-            try:
-                await leader.ping(connection=self._conn)
-                return True
-            except Exception:
-                log.warning("lost the scheduler leader's connection; trying again")
-                await self.release()
-        conn = await self.engine.connect()
-        try:
-            got = await leader.try_lock(connection=conn, key=LOCK_KEY)
-        except Exception:
-            await conn.close()
-            raise
-        if got:
-            self._conn = conn
-            return True
-        await conn.close()
-        return False
-
-    async def release(self) -> None:
-        if self._conn is not None:
-            try:
-                await leader.unlock(connection=self._conn, key=LOCK_KEY)
-            except Exception:
-                log.debug("could not unlock; dropping the connection instead", exc_info=True)
-            finally:
-                # Invalidated, not pooled: a pooled session would go on holding the lock.
-                await self._conn.invalidate()
-                await self._conn.close()
-                self._conn = None
 
 
 class SchedulerService:
@@ -94,7 +49,7 @@ class SchedulerService:
         self.retention_days = retention_days
         self.alert_repeat = alert_repeat
         self.sessions = sessions
-        self.lock = LeaderLock(engine)
+        self.lock = LeaderLock(engine, LOCK_KEY, "the scheduler leader")
         self.out_dir = out_dir
         self.default_language = default_language
         self.on_queued = on_queued

@@ -84,6 +84,9 @@ async def claim(
         .where(
             OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.not_before < stuck_before,
+            # Only the caller's channels: rows of another channel may be another worker's,
+            # held however long they wait (the one sender of that channel).
+            OutboxMessage.channel.in_(list(channels)),
             OutboxMessage.id.not_in(list(held_ids)),
         )
         .values(status=OutboxStatus.PENDING)

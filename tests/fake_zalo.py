@@ -24,6 +24,8 @@ class FakeZaloApi:
     port: int = 0
     fail: Any = None  # (method, payload) -> an error answer, or None
     webhook: str = ""
+    # Files served by a temporary address, as Zalo serves photos: name -> (type, bytes).
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Event()
@@ -44,8 +46,18 @@ class FakeZaloApi:
                     return
                 self.write(await api.handle(method, payload))
 
+        class Files(RequestHandler):
+            def get(self, name: str) -> None:
+                if name not in api.files:
+                    self.set_status(404)
+                    return
+                kind, body = api.files[name]
+                self.set_header("Content-Type", kind)
+                self.write(body)
+
         self.port = free_port()
-        self._server = HTTPServer(Application([(r"/bot([^/]+)/(\w+)", Handler)]))
+        routes = [(r"/bot([^/]+)/(\w+)", Handler), (r"/files/(.+)", Files)]
+        self._server = HTTPServer(Application(routes))
         self._server.listen(self.port, "127.0.0.1")
 
     async def stop(self) -> None:

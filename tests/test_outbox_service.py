@@ -282,3 +282,16 @@ async def test_a_message_to_a_tipster_leaves_no_row_once_sent_or_given_up(sessio
     assert await _claim(sessions) == []
     assert await texts() == ["tip for officers"]
     assert (await _overview(sessions)).counts["sent"] == 1
+
+
+async def test_only_a_channels_sender_takes_back_its_rows_left_sending(sessions):
+    """The worker sending the console must not take the Telegram sender's rows as left by a
+    dead process, however long they wait for a send slot."""
+    await _write(sessions, "100", "tin 1")
+    [row] = await _claim(sessions, channels=["telegram"])
+    late = T0 + STUCK * 2
+    assert await _claim(sessions, late, channels=["console"]) == []
+    # Still its sender's: not handed out again while that sender holds it.
+    assert await _claim(sessions, late, channels=["telegram"], held_ids=[row.id]) == []
+    [again] = await _claim(sessions, late, channels=["telegram"])  # its sender died
+    assert (again.id, again.attempts) == (row.id, 2)

@@ -17,7 +17,7 @@ from bot.telegram import TelegramSender
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import run_due
 from scheduler.limits import Limits, RateLimiter
-from scheduler.service import LeaderLock, SchedulerService
+from scheduler.service import LOCK_KEY, LeaderLock, SchedulerService
 from storage import admin
 from storage.models import Commune, Identity, OutboxMessage, Person, Schedule
 from storage.outbox import enqueue
@@ -466,7 +466,7 @@ async def test_one_scheduler_leads_and_another_takes_over(db_url):
     from storage.db import make_engine
 
     first, second = make_engine(db_url), make_engine(db_url)
-    a, b = LeaderLock(first), LeaderLock(second)
+    a, b = LeaderLock(first, LOCK_KEY, "leader"), LeaderLock(second, LOCK_KEY, "leader")
     try:
         assert await a.hold() is True
         assert await b.hold() is False

@@ -34,9 +34,34 @@ def test_a_bad_value_names_the_setting(env, monkeypatch, capsys, name, value):
 
 
 def test_webhook_needs_a_secret(env, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.vn")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.vn/telegram")
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
         load_settings()
+
+
+def path_of(setting: str) -> str:
+    return "/" + setting.split("_")[0].lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TELEGRAM_WEBHOOK_URL", "https://bot.example.vn"),
+        ("TELEGRAM_WEBHOOK_URL", "https://bot.example.vn/zalo"),
+        ("ZALO_WEBHOOK_URL", "https://bot.example.vn/"),
+        ("ZALO_WEBHOOK_URL", "http://bot.example.vn/zalo"),
+    ],
+)
+def test_a_webhook_address_without_its_path_stops_the_start_naming_it(
+    env, monkeypatch, capsys, name, value
+):
+    monkeypatch.setenv(name, value)
+    monkeypatch.setenv(name.replace("_URL", "_SECRET"), "s3cret-Token")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("Setting ") == 1 and f"Setting {name}: " in err and path_of(name) in err
+    monkeypatch.setenv(name, f"https://bot.example.vn{path_of(name)}")
+    assert load_settings()
 
 
 def test_a_secret_key_is_made_once_and_kept(env, monkeypatch):
