@@ -3,7 +3,10 @@ to an anonymous tipster. They start from a case's buttons with the case preset."
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.callbacks import CaseAction, Verb
 from conversations.context import Ctx
@@ -12,7 +15,8 @@ from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import OFFICERS, lines, tr
 from storage import cases
 from storage.enums import RecordKind
-from storage.models import Incident, Tip
+from storage.keyring import Keyring
+from storage.models import Incident, Person, Tip
 
 # The letter a case's kind has in button data and flow presets.
 KIND_LETTER = {RecordKind.INCIDENT: "i", RecordKind.TIP: "t"}
@@ -28,7 +32,24 @@ async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | N
     )
 
 
-async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
+class Notifier(Protocol):
+    """What queues a message to another chat in the current transaction: a chat's Ctx, or
+    the web desk's request."""
+
+    async def notify(
+        self,
+        channel: str,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: list[list[Button]] | None = None,
+        purpose: str = "notice",
+        commune_id: int | None = None,
+        ephemeral: bool = False,
+    ) -> None: ...
+
+
+async def tell(ctx: Notifier, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
     """Queue a message about a case to each of its reporter's chats, in the chat's language;
     to a tipster, ephemeral (storage.outbox)."""
     for chat in chats:
@@ -73,15 +94,65 @@ def _outcome_options(ctx: Ctx, data: Data) -> list[Option]:
 
 
 def _outcome(ctx: Ctx, data: Data) -> str:
-    chosen = str(data.get("outcome") or "")
-    return ctx.t(f"outcome.{chosen}") if chosen in OUTCOMES else chosen
+    return outcome_text(ctx.lang, str(data.get("outcome") or ""))
+
+
+def outcome_text(lang: str, chosen: str) -> str:
+    """A usual outcome's words by its code; anything else as typed."""
+    return tr(lang, f"outcome.{chosen}") if chosen in OUTCOMES else chosen
+
+
+async def close_and_tell(
+    n: Notifier,
+    *,
+    session: AsyncSession,
+    person: Person,
+    record: Incident | Tip,
+    outcome: str,
+    now: datetime,
+    keys: Keyring,
+) -> None:
+    """Close a case with its outcome and tell the reporter, from the chat or the desk."""
+    told = await cases.close(
+        session=session, person=person, record=record, outcome=outcome, now=now, keys=keys
+    )
+    await tell(n, record, told, "case.told_closed")
+
+
+async def ask_and_send(
+    n: Notifier,
+    *,
+    session: AsyncSession,
+    person: Person,
+    tip: Tip,
+    question: str,
+    now: datetime,
+    keys: Keyring,
+) -> None:
+    """Store an officer's question under a tip and queue it to the tipster, with the button
+    that answers it, from the chat or the desk."""
+    chats = await cases.ask_tipster(
+        session=session, person=person, tip=tip, question=question, now=now, keys=keys
+    )
+    answer = CaseAction(Verb.REPLY, KIND_LETTER[RecordKind.TIP], tip.id).encode()
+    for chat in chats:
+        await n.notify(
+            chat.channel,
+            chat.chat_id,
+            tr(chat.language, "case.question_to_tipster", code=tip.case_code, question=question),
+            buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
+            purpose="tip_question",
+            commune_id=tip.commune_id,
+            ephemeral=True,
+        )
 
 
 async def _submit_close(ctx: Ctx, data: Data) -> str:
     record = await case_record(ctx, data["kind"], int(data["id"]))
     if record is None:
         return ctx.t("alert.not_yours")
-    told = await cases.close(
+    await close_and_tell(
+        ctx,
         session=ctx.session,
         person=ctx.person,
         record=record,
@@ -89,7 +160,6 @@ async def _submit_close(ctx: Ctx, data: Data) -> str:
         now=ctx.now,
         keys=ctx.config.tip_keys,
     )
-    await tell(ctx, record, told, "case.told_closed")
     return ctx.t("case.closed", code=cases.case_code(record))
 
 
@@ -97,7 +167,8 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
     tip = await case_record(ctx, KIND_LETTER[RecordKind.TIP], int(data["id"]))
     if not isinstance(tip, Tip):
         return ctx.t("alert.not_yours")
-    chats = await cases.ask_tipster(
+    await ask_and_send(
+        ctx,
         session=ctx.session,
         person=ctx.person,
         tip=tip,
@@ -105,22 +176,6 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
         now=ctx.now,
         keys=ctx.config.tip_keys,
     )
-    answer = CaseAction(Verb.REPLY, KIND_LETTER[RecordKind.TIP], tip.id).encode()
-    for chat in chats:
-        await ctx.notify(
-            chat.channel,
-            chat.chat_id,
-            tr(
-                chat.language,
-                "case.question_to_tipster",
-                code=tip.case_code,
-                question=data["question"],
-            ),
-            buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
-            purpose="tip_question",
-            commune_id=tip.commune_id,
-            ephemeral=True,
-        )
     return ctx.t("case.asked", code=tip.case_code)
 
 
