@@ -31,6 +31,7 @@ class EngineConfig:
     tips_per_day: int = 20
     default_language: str = "vi"
     default_timezone: str = "Asia/Ho_Chi_Minh"
+    desk_url: str = ""  # the web desk's public address, for /web's sign-in links
 
 
 @dataclass

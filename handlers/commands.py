@@ -12,6 +12,7 @@ from conversations.flows.tip import notice
 from handlers.cases import PERIOD_WORDS, CaseActions
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
+from handlers.web import desk_link
 from locales import t as tr
 from locales.text import first_upper
 from storage import duty
@@ -31,6 +32,7 @@ MENU_COMMANDS = (
     "export",
     "trucban",
     "lich",
+    "web",
     "dulieu",
 )
 OFFICER_COMMANDS = ("cases", "vuviec", "stats", "thongke", "criteria", "tieuchi", "export", "xuat")
@@ -74,6 +76,8 @@ async def handle_command(
         return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command in ("ngonngu", "language"):
         return await engine.handle(ctx, conv, _as_button(ctx, MenuPick("language").encode()))
+    if command in ("web", "desk"):
+        return [await desk_link(ctx)]
     if command == "trucban":
         return [await link_duty_chat(ctx)]
     if command in ("lich", "schedule"):
