@@ -1,7 +1,7 @@
 """The desk in real Chromium (Debian's package, driven by Playwright): an officer signs in by
 the link the bot sent over the loopback Telegram server, works an urgent incident to the
 end, sees it on the map and downloads an XLSX; an admin deactivates a person. Screenshots
-of each page go to tests/artifacts/ (and, for the README, docs/)."""
+of each page go to tests/artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
@@ -85,11 +85,9 @@ async def stack(sessions, clock):
     await api.stop()
 
 
-async def shot(page, name: str, readme: str | None = None) -> None:
+async def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    if readme:
-        await page.screenshot(path=str(ROOT / "docs" / readme))
 
 
 async def test_an_officer_works_an_urgent_incident_in_chromium(stack, sessions):
@@ -122,7 +120,7 @@ async def test_an_officer_works_an_urgent_incident_in_chromium(stack, sessions):
     await page.fill("input[name=q]", "túi xách")
     await page.click("#filters button.primary")
     await page.wait_for_url(re.compile(r".*urgency=urgent.*"))
-    await shot(page, "cases", readme="desk-cases.png")
+    await shot(page, "cases")
     await page.click("text=VV-1")
     await page.wait_for_url(f"{url}/cases/i/1")
     await shot(page, "case-new")
@@ -150,7 +148,7 @@ async def test_an_officer_works_an_urgent_incident_in_chromium(stack, sessions):
     await page.wait_for_selector("#map[data-points='1']")
     assert await page.locator(".leaflet-interactive").count() == 1
     assert errors == []
-    await shot(page, "map", readme="desk-map.png")
+    await shot(page, "map")
     await page.goto(f"{url}/exports")
     async with page.expect_download() as download_info:
         await page.click("#xlsx")

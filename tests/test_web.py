@@ -7,9 +7,9 @@ import json
 import re
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette.testclient import TestClient
 
 from bot.web.app import Services, WebConfig, build_web_app
 from bot.web.auth import sign_init_data
@@ -53,8 +53,11 @@ class Desk:
         )
         self.router = router
 
-    def client(self) -> TestClient:
-        return TestClient(self.app, base_url="http://127.0.0.1:8080", follow_redirects=False)
+    def client(self) -> httpx.AsyncClient:
+        """In the test's own event loop (asyncpg's connections belong to it)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(self.app), base_url="http://127.0.0.1:8080"
+        )
 
 
 @pytest.fixture
@@ -81,17 +84,19 @@ async def link_for(router: Router, chat_id: str) -> str:
     return found.group(1)
 
 
-async def signed_in(desk: Desk, chat_id: str) -> TestClient:
+async def signed_in(desk: Desk, chat_id: str) -> httpx.AsyncClient:
     client = desk.client()
     path = await link_for(desk.router, chat_id)
-    assert client.get(path).status_code == 200  # a page with a button: a preview uses nothing
-    answer = client.post(path)
+    assert (
+        await client.get(path)
+    ).status_code == 200  # a page with a button: a preview uses nothing
+    answer = await client.post(path)
     assert answer.status_code == 303 and answer.headers["location"] == "/cases"
     return client
 
 
-def csrf_of(client: TestClient, path: str) -> str:
-    page = client.get(path)
+async def csrf_of(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
     assert page.status_code == 200, page.text
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
 
@@ -100,17 +105,21 @@ async def test_webhooks_check_the_secret_before_the_body_and_cap_it(world):
     desk, _ = world
     client = desk.client()
     body = {"update_id": 5, **tg.text(1001, "/start")}
-    wrong = client.post("/telegram", json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
-    none = client.post("/telegram", json=body)
-    good = client.post(
+    wrong = await client.post(
+        "/telegram", json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
+    )
+    none = await client.post("/telegram", json=body)
+    good = await client.post(
         "/telegram", json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-Secret"}
     )
-    big = client.post(
+    big = await client.post(
         "/zalo",
         content=b"{" + b" " * (1024 * 1024 + 10) + b"}",
         headers={"X-Bot-Api-Secret-Token": "zalo-secret-1"},
     )
-    zalo = client.post("/zalo", json={"a": 1}, headers={"X-Bot-Api-Secret-Token": "zalo-secret-1"})
+    zalo = await client.post(
+        "/zalo", json={"a": 1}, headers={"X-Bot-Api-Secret-Token": "zalo-secret-1"}
+    )
     assert (wrong.status_code, none.status_code, good.status_code) == (403, 403, 200)
     assert (big.status_code, zalo.status_code) == (413, 200)
     assert desk.delivered == [("telegram", body), ("zalo", {"a": 1})]
@@ -119,10 +128,10 @@ async def test_webhooks_check_the_secret_before_the_body_and_cap_it(world):
 async def test_healthz_and_metrics_answer(world):
     desk, _ = world
     client = desk.client()
-    health = client.get("/healthz").json()
+    health = (await client.get("/healthz")).json()
     assert health["database"] == "ok" and health["scheduler_leader"] is True
     assert health["outbox"]["pending"] >= 1  # the urgent alert to the officers
-    text = client.get("/metrics").text
+    text = (await client.get("/metrics")).text
     assert 'binhyen_outbox_messages{status="pending"}' in text
     age = re.search(r"^binhyen_oldest_unacknowledged_urgent_seconds (\S+)$", text, re.M)
     assert age and float(age.group(1)) >= 0
@@ -133,13 +142,13 @@ async def test_a_link_signs_in_once_within_ten_minutes(world, clock):
     desk, _ = world
     path = await link_for(desk.router, "officer")
     client = desk.client()
-    assert client.post(path).status_code == 303
-    again = desk.client().post(path)
+    assert (await client.post(path)).status_code == 303
+    again = await desk.client().post(path)
     assert again.status_code == 403 and "đã được dùng hoặc đã hết hạn" in again.text
     late = await link_for(desk.router, "officer")
     clock.advance(minutes=11)
-    assert desk.client().post(late).status_code == 403
-    assert desk.client().get("/cases").headers["location"] == "/signin"
+    assert (await desk.client().post(late)).status_code == 403
+    assert (await desk.client().get("/cases")).headers["location"] == "/signin"
 
 
 async def test_only_officers_and_admins_get_a_link_and_only_privately(world):
@@ -155,14 +164,14 @@ async def test_only_officers_and_admins_get_a_link_and_only_privately(world):
 async def test_the_case_list_filters_and_shows_only_the_own_commune(world, sessions):
     desk, _ = world
     client = await signed_in(desk, "officer")
-    page = client.get("/cases")
+    page = await client.get("/cases")
     assert "VV-1" in page.text and "Vụ việc, tin báo" in page.text
-    assert "VV-1" not in client.get("/cases?category=fire").text
-    assert "VV-1" in client.get("/cases?q=xe+m%C3%A1y&urgency=urgent").text
+    assert "VV-1" not in (await client.get("/cases?category=fire")).text
+    assert "VV-1" in (await client.get("/cases?q=xe+m%C3%A1y&urgency=urgent")).text
     other = await signed_in(desk, "b-officer")
-    assert "VV-1" not in other.get("/cases").text
-    assert other.get("/cases/i/1").status_code == 404
-    assert "Khẩn" not in other.get("/cases/i/1").text
+    assert "VV-1" not in (await other.get("/cases")).text
+    assert (await other.get("/cases/i/1")).status_code == 404
+    assert "Khẩn" not in (await other.get("/cases/i/1")).text
 
 
 async def test_acknowledge_assign_close_from_the_desk_tell_the_reporter_as_the_chat_does(
@@ -170,19 +179,19 @@ async def test_acknowledge_assign_close_from_the_desk_tell_the_reporter_as_the_c
 ):
     desk, _ = world
     client = await signed_in(desk, "officer")
-    token = csrf_of(client, "/cases/i/1")
-    assert client.post("/cases/i/1/ack", data={"csrf": token}).status_code == 303
+    token = await csrf_of(client, "/cases/i/1")
+    assert (await client.post("/cases/i/1/ack", data={"csrf": token})).status_code == 303
     assert (
-        client.post("/cases/i/1/ack", data={"csrf": token})
+        (await client.post("/cases/i/1/ack", data={"csrf": token}))
         .headers["location"]
         .endswith("done=already")
     )
     async with sessions() as session:
         chief = await session.scalar(select(Person).where(Person.full_name == "Trưởng Công an"))
-    client.post("/cases/i/1/assign", data={"csrf": token, "assignee": str(chief.id)})
-    client.post("/cases/i/1/note", data={"csrf": token, "note": "Đã đến hiện trường"})
-    client.post("/cases/i/1/close", data={"csrf": token, "outcome": "mediated"})
-    page = client.get("/cases/i/1").text
+    (await client.post("/cases/i/1/assign", data={"csrf": token, "assignee": str(chief.id)}))
+    (await client.post("/cases/i/1/note", data={"csrf": token, "note": "Đã đến hiện trường"}))
+    (await client.post("/cases/i/1/close", data={"csrf": token, "outcome": "mediated"}))
+    page = (await client.get("/cases/i/1")).text
     assert "Hòa giải thành" in page and "Đã đến hiện trường" in page and "đã đóng" in page
     async with sessions() as session:
         incident = await session.get(Incident, 1)
@@ -211,8 +220,8 @@ async def test_acknowledge_assign_close_from_the_desk_tell_the_reporter_as_the_c
 async def test_every_change_needs_the_csrf_token(world, sessions):
     desk, _ = world
     client = await signed_in(desk, "officer")
-    assert client.post("/cases/i/1/ack").status_code == 403
-    assert client.post("/cases/i/1/ack", data={"csrf": "0" * 64}).status_code == 403
+    assert (await client.post("/cases/i/1/ack")).status_code == 403
+    assert (await client.post("/cases/i/1/ack", data={"csrf": "0" * 64})).status_code == 403
     async with sessions() as session:
         assert (await session.get(Incident, 1)).status == "new"
 
@@ -221,27 +230,31 @@ async def test_officers_are_refused_admin_pages_and_admins_deactivate(world, ses
     desk, c = world
     officer = await signed_in(desk, "officer")
     for path in ("/people", "/schedules", "/audit"):
-        assert officer.get(path).status_code == 403, path
+        assert (await officer.get(path)).status_code == 403, path
     chief = await signed_in(desk, "admin")
     for path in ("/people", "/schedules", "/audit", "/map", "/figures", "/exports"):
-        assert chief.get(path).status_code == 200, path
-    token = csrf_of(chief, "/people")
+        assert (await chief.get(path)).status_code == 200, path
+    token = await csrf_of(chief, "/people")
     other = await signed_in(desk, "b-officer")
     async with sessions() as session:
         b_officer = await session.scalar(select(Person).where(Person.commune_id != c.id))
-    refused = chief.post(f"/people/{b_officer.id}/deactivate", data={"csrf": token})
+    refused = await chief.post(f"/people/{b_officer.id}/deactivate", data={"csrf": token})
     assert refused.status_code == 404
-    done = chief.post(f"/people/{c.officer}/deactivate", data={"csrf": token})
+    done = await chief.post(f"/people/{c.officer}/deactivate", data={"csrf": token})
     assert done.status_code == 303
-    assert officer.get("/cases").headers["location"] == "/signin"  # its session ended at once
-    assert other.get("/cases").status_code == 200
+    assert (await officer.get("/cases")).headers[
+        "location"
+    ] == "/signin"  # its session ended at once
+    assert (await other.get("/cases")).status_code == 200
 
 
 async def test_a_schedule_is_set_in_days_and_hours(world):
     desk, _ = world
     chief = await signed_in(desk, "admin")
-    token = csrf_of(chief, "/schedules")
-    page = chief.post("/schedules", data={"csrf": token, "job": "remind", "when": "thu6 15:30"})
+    token = await csrf_of(chief, "/schedules")
+    page = await chief.post(
+        "/schedules", data={"csrf": token, "job": "remind", "when": "thu6 15:30"}
+    )
     assert "Thứ Sáu 15:30" in page.text
 
 
@@ -249,16 +262,16 @@ async def test_a_session_ends_after_the_idle_time_and_on_sign_out(world, clock):
     desk, _ = world
     client = await signed_in(desk, "officer")
     clock.advance(minutes=29)
-    assert client.get("/cases").status_code == 200
+    assert (await client.get("/cases")).status_code == 200
     clock.advance(minutes=31)
-    assert client.get("/cases").status_code == 303
+    assert (await client.get("/cases")).status_code == 303
     client = await signed_in(desk, "officer")
-    token = csrf_of(client, "/cases")
+    token = await csrf_of(client, "/cases")
     cookie = client.cookies.get("binhyen_desk")
-    assert client.post("/signout", data={"csrf": token}).status_code == 303
+    assert (await client.post("/signout", data={"csrf": token})).status_code == 303
     stale = desk.client()
     stale.cookies.set("binhyen_desk", cookie)
-    assert stale.get("/cases").status_code == 303
+    assert (await stale.get("/cases")).status_code == 303
 
 
 async def test_mini_app_init_data_must_carry_telegram_s_signature(world, clock):
@@ -270,12 +283,12 @@ async def test_mini_app_init_data_must_carry_telegram_s_signature(world, clock):
     }
     client = desk.client()
     forged = sign_init_data(fields, "999:wrong")
-    assert client.post("/miniapp/auth", data={"init_data": forged}).status_code == 403
+    assert (await client.post("/miniapp/auth", data={"init_data": forged})).status_code == 403
     tampered = sign_init_data(fields, BOT_TOKEN).replace("q1", "q2")
-    assert client.post("/miniapp/auth", data={"init_data": tampered}).status_code == 403
-    good = client.post("/miniapp/auth", data={"init_data": sign_init_data(fields, BOT_TOKEN)})
+    assert (await client.post("/miniapp/auth", data={"init_data": tampered})).status_code == 403
+    good = await client.post("/miniapp/auth", data={"init_data": sign_init_data(fields, BOT_TOKEN)})
     assert good.status_code == 200 and good.json()["ok"]
-    assert client.get("/cases").status_code == 200
+    assert (await client.get("/cases")).status_code == 200
 
 
 async def test_geojson_has_incidents_with_coordinates_and_never_a_tip(world, sessions, clock):
@@ -295,10 +308,10 @@ async def test_geojson_has_incidents_with_coordinates_and_never_a_tip(world, ses
             )
         )
     client = await signed_in(desk, "officer")
-    data = client.get("/export/geojson?period=month").json()
+    data = (await client.get("/export/geojson?period=month")).json()
     assert [f["properties"]["code"] for f in data["features"]] == ["VV-1"]
     assert data["features"][0]["geometry"]["coordinates"] == [106.82, 10.95]
-    xlsx = client.get("/export/xlsx?period=month")
+    xlsx = await client.get("/export/xlsx?period=month")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "attachment" in xlsx.headers["content-disposition"]
     async with sessions() as session:
@@ -310,10 +323,31 @@ async def test_geojson_has_incidents_with_coordinates_and_never_a_tip(world, ses
 
 async def test_pages_carry_the_security_headers(world):
     desk, _ = world
-    answer = desk.client().get("/signin")
+    answer = await desk.client().get("/signin")
     csp = answer.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'self' https://web.telegram.org" in csp
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["referrer-policy"] == "same-origin"
     assert "<script>" not in answer.text
+
+
+def test_every_key_a_template_names_is_in_every_catalogue():
+    from pathlib import Path
+
+    from locales import available_languages, catalogue
+
+    folder = Path(__file__).resolve().parent.parent / "bot" / "web" / "templates"
+    named = set()
+    for template in folder.glob("*.html"):
+        named |= set(re.findall(r"""t\(["']([a-z_]+\.[a-z0-9_.]+)["']""", template.read_text()))
+    verbs = ("ack", "already", "status", "assign", "note", "close", "ask", "deactivated")
+    named = {k for k in named if not k.endswith((".", "_"))}  # families, listed below
+    named |= {f"web.done_{v}" for v in verbs}
+    named |= {f"web.period_{k}" for k in ("week", "month", "quarter", "year")}
+    actions = ("sign_in", "view_tip", "export", "deactivate", "schedule", *verbs[:1], *verbs[2:7])
+    named |= {f"web.audit_{a}" for a in actions}
+    assert len(named) > 80
+    for lang in available_languages():
+        missing = sorted(k for k in named if k not in catalogue(lang))
+        assert not missing, f"{lang} lacks {missing}"

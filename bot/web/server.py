@@ -40,7 +40,10 @@ class WebServer:
                 if officer
                 else None
             )
-        print(f"Web desk: {self.url}/  (health: {self.url}/healthz, metrics: {self.url}/metrics)")
+        print(
+            f"Web desk: {self.url}/  (health: {self.url}/healthz, metrics: {self.url}/metrics)",
+            flush=True,
+        )
         if officer is not None and token is not None:
             print(
                 f"Sign in as {officer.full_name} (once, within 10 minutes): "
