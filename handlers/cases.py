@@ -103,6 +103,10 @@ class CaseActions:
             return await self.queue(ctx, int(page) if page.isdecimal() else 0)
         if action.screen == Screen.STATS:
             return await self.stats(ctx, action.arg(0, "week"))
+        if action.screen == Screen.DESK:
+            from handlers.web import desk_link
+
+            return await desk_link(ctx)
         if action.screen == Screen.CRITERIA:
             return await self.criteria(ctx, action.arg(0, "quarter"))
         return await self.export(ctx, action.arg(0, "month"), action.arg(1, "xlsx"))

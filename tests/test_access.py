@@ -31,6 +31,7 @@ ACTIONS = {  # data -> the roles allowed
     "a:stats:week": OFFICERS_A | {"officer_b"},
     "a:crit": OFFICERS_A | {"officer_b"},
     "a:export:month": OFFICERS_A | {"officer_b"},
+    "a:desk": OFFICERS_A | {"officer_b"},  # a sign-in link to the web desk
     "a:reply:t:1": {"resident"},  # only the tipster who sent tip 1
 }
 ROLES = ("resident", "team_member", "team_lead", "hamlet_head", "officer", "admin", "officer_b")

@@ -351,3 +351,11 @@ def test_every_key_a_template_names_is_in_every_catalogue():
     for lang in available_languages():
         missing = sorted(k for k in named if k not in catalogue(lang))
         assert not missing, f"{lang} lacks {missing}"
+
+
+async def test_the_officer_menu_has_a_button_for_the_desk(world):
+    desk, _ = world
+    chat = Chat(desk.router, "officer")
+    await chat.command("menu")
+    await chat.tap("Bàn làm việc")
+    assert "/login/" in chat.text and "10 phút" in chat.text
