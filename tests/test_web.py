@@ -341,11 +341,22 @@ def test_every_key_a_template_names_is_in_every_catalogue():
     named = set()
     for template in folder.glob("*.html"):
         named |= set(re.findall(r"""t\(["']([a-z_]+\.[a-z0-9_.]+)["']""", template.read_text()))
-    verbs = ("ack", "already", "status", "assign", "note", "close", "ask", "deactivated")
+    verbs = (
+        "ack",
+        "already",
+        "status",
+        "assign",
+        "note",
+        "close",
+        "ask",
+        "deactivated",
+        "imported",
+    )
     named = {k for k in named if not k.endswith((".", "_"))}  # families, listed below
     named |= {f"web.done_{v}" for v in verbs}
     named |= {f"web.period_{k}" for k in ("week", "month", "quarter", "year")}
-    actions = ("sign_in", "view_tip", "export", "deactivate", "schedule", *verbs[:1], *verbs[2:7])
+    actions = ("sign_in", "view_tip", "export", "deactivate", "schedule", "roster")
+    actions += (*verbs[:1], *verbs[2:7])
     named |= {f"web.audit_{a}" for a in actions}
     assert len(named) > 80
     for lang in available_languages():
@@ -359,3 +370,41 @@ async def test_the_officer_menu_has_a_button_for_the_desk(world):
     await chat.command("menu")
     await chat.tap("Bàn làm việc")
     assert "/login/" in chat.text and "10 phút" in chat.text
+
+
+async def test_a_roster_with_a_bad_row_imports_nobody_and_a_good_one_everyone(world, sessions):
+    desk, _ = world
+    chief = await signed_in(desk, "admin")
+    token = await csrf_of(chief, "/people")
+    bad = "full_name,role,hamlet\nPhạm Văn An,tổ viên,Phú Mỹ\nLê Văn Bình,phó thủ tướng,Phú Mỹ\n"
+    refused = await chief.post(
+        "/people/roster",
+        data={"csrf": token},
+        files={"roster": ("roster.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 400 and "Chưa nhập ai" in refused.text
+    assert "line 3" in refused.text
+    async with sessions() as session:
+        before = await session.scalar(select(func.count()).select_from(Person))
+    good = "full_name,role,hamlet\nPhạm Văn An,tổ viên,Phú Mỹ\n"
+    done = await chief.post(
+        "/people/roster",
+        data={"csrf": token},
+        files={"roster": ("roster.csv", good.encode(), "text/csv")},
+    )
+    assert done.status_code == 303
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Person)) == before + 1
+    page = await chief.get("/people")
+    assert "Phạm Văn An" in page.text
+
+
+async def test_the_language_switch_shows_the_desk_in_english(world):
+    desk, _ = world
+    client = await signed_in(desk, "officer")
+    assert "Vụ việc, tin báo" in (await client.get("/cases")).text
+    switched = await client.get("/lang?to=en&next=/cases")
+    assert switched.headers["location"] == "/cases"
+    page = (await client.get("/cases")).text
+    assert "Cases and tips" in page and 'lang="en"' in page
+    assert (await client.get("/lang?to=en&next=//evil.example")).headers["location"] == "/cases"

@@ -42,6 +42,31 @@ async def deactivate(ctx: WebCtx) -> Response:
     return RedirectResponse("/people?done=deactivated", status_code=303)
 
 
+async def roster(ctx: WebCtx) -> Response:
+    """A roster CSV uploaded: every row checked first; any bad row and nothing is imported."""
+    from starlette.datastructures import UploadFile
+
+    from locales import available_languages
+    from storage import admin
+
+    upload = ctx.form.get("roster") if ctx.form is not None else None
+    if not isinstance(upload, UploadFile):
+        return ctx.render("failure.html", 400, message_key="web.roster_missing")
+    raw = await upload.read()
+    commune = await desk.commune_with_hamlets(session=ctx.session, commune_id=ctx.commune_id)
+    assert commune is not None
+    result = admin.parse_roster(commune, raw, set(available_languages()))
+    if result.errors:
+        rows = await desk.commune_people(session=ctx.session, commune_id=ctx.commune_id)
+        linked = await desk.linked_people(session=ctx.session, person_ids=[p.id for p in rows])
+        return ctx.render("people.html", 400, people=rows, linked=linked, errors=result.errors)
+    count = await admin.import_roster(ctx.session, commune, result)
+    await audit.record(
+        session=ctx.session, person=ctx.person, action="roster", detail=str(count), now=ctx.now
+    )
+    return RedirectResponse(f"/people?done=imported&count={count}", status_code=303)
+
+
 def _chat_ctx(ctx: WebCtx, args: str) -> Ctx:
     """The chat's context for an admin's /lich typed on the desk."""
     web = ctx.services.config
@@ -92,6 +117,7 @@ def routes() -> list[BaseRoute]:
             desk_page(deactivate, admin=True),
             methods=["POST"],
         ),
+        Route("/people/roster", desk_page(roster, admin=True), methods=["POST"]),
         Route("/schedules", desk_page(schedules, admin=True), methods=["GET", "POST"]),
         Route("/audit", desk_page(audit_log, admin=True)),
     ]
