@@ -408,3 +408,14 @@ async def test_the_language_switch_shows_the_desk_in_english(world):
     page = (await client.get("/cases")).text
     assert "Cases and tips" in page and 'lang="en"' in page
     assert (await client.get("/lang?to=en&next=//evil.example")).headers["location"] == "/cases"
+
+
+async def test_figures_show_each_hamlet_s_weekly_reports_week_by_week(world):
+    desk, _ = world
+    client = await signed_in(desk, "officer")
+    page = (await client.get("/figures?period=month")).text
+    assert "Báo cáo tuần theo thôn" in page and "<th>09/11</th>" in page
+    row = re.search(r"<tr><td>Thôn Phú Mỹ</td>(.*?)</tr>", page).group(1)
+    # 02/11 and 09/11 are past their Sunday deadline with no report; 16/11 is not due yet.
+    assert row.count('class="mark-no"') == 2 and row.count('class="mark-due"') >= 1
+    assert "<img" in page and (await client.get("/figures/chart.png")).content[:4] == b"\x89PNG"

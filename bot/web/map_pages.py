@@ -144,13 +144,32 @@ async def figures(ctx: WebCtx) -> Response:
     from scheduler.digest import render_criteria
 
     view = await criteria_view(ctx.session, commune.id, period, tz_of(ctx), ctx.now)
+    weeks, grid = await _weekly_grid(ctx, period)
     return ctx.render(
         "figures.html",
         **_picker(ctx, period),
         text=render_text(data, ctx.lang, kind[period.kind]),
         criteria=render_criteria(view, ctx.lang),
         query=ctx.request.url.query,
+        weeks=weeks,
+        grid=grid,
     )
+
+
+async def _weekly_grid(ctx: WebCtx, period: Period) -> tuple[list[Any], dict[str, list[str]]]:
+    """Each hamlet's weekly report, week by week: on time, late, missing, or not yet due."""
+    from datetime import timedelta
+
+    from storage.rollups import compliance
+
+    mondays = period.mondays()[-26:]  # a year shows its last half, to fit a screen
+    grid: dict[str, list[str]] = {}
+    for monday in mondays:
+        week = Period("week", monday, monday + timedelta(days=7))
+        for row in await compliance(ctx.session, ctx.commune_id, week, tz_of(ctx), until=ctx.now):
+            mark = "" if not row.weeks else "ok" if row.on_time else "late" if row.late else "no"
+            grid.setdefault(row.name, []).append(mark)
+    return mondays, grid
 
 
 async def chart(ctx: WebCtx) -> Response:
