@@ -355,7 +355,7 @@ def test_every_key_a_template_names_is_in_every_catalogue():
     named = {k for k in named if not k.endswith((".", "_"))}  # families, listed below
     named |= {f"web.done_{v}" for v in verbs}
     named |= {f"web.period_{k}" for k in ("week", "month", "quarter", "year")}
-    actions = ("sign_in", "view_tip", "export", "deactivate", "schedule", "roster")
+    actions = ("sign_in", "view_tip", "export", "deactivate", "schedule", "roster", "invites")
     actions += (*verbs[:1], *verbs[2:7])
     named |= {f"web.audit_{a}" for a in actions}
     assert len(named) > 80
@@ -419,3 +419,19 @@ async def test_figures_show_each_hamlet_s_weekly_reports_week_by_week(world):
     # 02/11 and 09/11 are past their Sunday deadline with no report; 16/11 is not due yet.
     assert row.count('class="mark-no"') == 2 and row.count('class="mark-due"') >= 1
     assert "<img" in page and (await client.get("/figures/chart.png")).content[:4] == b"\x89PNG"
+
+
+async def test_an_admin_prints_invites_for_those_not_linked(world, sessions):
+    desk, c = world
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        await admin.add_person(session, commune=commune, full_name="Võ Văn Mới", role="officer")
+    chief = await signed_in(desk, "admin")
+    token = await csrf_of(chief, "/people")
+    sheet = (await chief.post("/people/invites", data={"csrf": token})).text
+    assert "Võ Văn Mới" in sheet and "https://t.me/" in sheet and "data:image/svg+xml" in sheet
+    assert "Nguyễn Văn Hùng" not in sheet  # linked already
+    officer = await signed_in(desk, "officer")
+    own = await csrf_of(officer, "/cases")
+    refused = await officer.post("/people/invites", data={"csrf": own})
+    assert refused.status_code == 403 and "chỉ dành cho quản trị" in refused.text

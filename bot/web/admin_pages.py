@@ -67,6 +67,31 @@ async def roster(ctx: WebCtx) -> Response:
     return RedirectResponse(f"/people?done=imported&count={count}", status_code=303)
 
 
+async def invites(ctx: WebCtx) -> Response:
+    """A printable sheet: a new invite for everyone of the commune with no chat linked yet,
+    each with its Telegram link, QR code and the code to type on Zalo."""
+    import segno
+
+    from storage import admin
+    from storage.identity import pretty_invite
+
+    config = ctx.services.config
+    sheet = []
+    for person in await admin.people_to_invite(session=ctx.session, commune_id=ctx.commune_id):
+        invite = await admin.issue_invite(ctx.session, person, config.invite_ttl_days)
+        link = f"https://t.me/{config.bot_username or 'YOUR_BOT'}?start={invite.code}"
+        qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+        sheet.append((person, link, qr, pretty_invite(invite.code), invite.expires_at))
+    await audit.record(
+        session=ctx.session,
+        person=ctx.person,
+        action="invites",
+        detail=str(len(sheet)),
+        now=ctx.now,
+    )
+    return ctx.render("invites.html", sheet=sheet, local=lambda d: d.astimezone(tz_of(ctx)))
+
+
 def _chat_ctx(ctx: WebCtx, args: str) -> Ctx:
     """The chat's context for an admin's /lich typed on the desk."""
     web = ctx.services.config
@@ -117,6 +142,7 @@ def routes() -> list[BaseRoute]:
             desk_page(deactivate, admin=True),
             methods=["POST"],
         ),
+        Route("/people/invites", desk_page(invites, admin=True), methods=["POST"]),
         Route("/people/roster", desk_page(roster, admin=True), methods=["POST"]),
         Route("/schedules", desk_page(schedules, admin=True), methods=["GET", "POST"]),
         Route("/audit", desk_page(audit_log, admin=True)),

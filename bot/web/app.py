@@ -50,6 +50,7 @@ class WebConfig:
     zalo_secret: str = ""
     bot_token: str = ""  # Telegram's, to check Mini App initData
     invite_ttl_days: int = 14
+    bot_username: str = ""  # Telegram's, for invite links
 
     @property
     def secure_cookies(self) -> bool:

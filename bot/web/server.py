@@ -93,6 +93,8 @@ def web_config(settings: Settings) -> WebConfig:
         telegram_secret=settings.telegram_webhook_secret if settings.telegram_webhook_url else "",
         zalo_secret=settings.zalo_webhook_secret if settings.zalo_webhook_url else "",
         bot_token=settings.telegram_bot_token,
+        invite_ttl_days=settings.invite_ttl_days,
+        bot_username=settings.telegram_bot_username.lstrip("@"),
     )
 
 
