@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from telegram import Update
 
 from bot.telegram import TelegramSender, build_application, set_commands
 from bot.web.app import Services, WebConfig, build_web_app
@@ -313,9 +312,9 @@ async def test_webhook_refuses_a_wrong_secret(sessions, clock):
         "https://example.invalid/telegram", secret_token="s3cret-Token"
     )
 
-    async def deliver(channel, payload):  # handled and answered before the HTTP answer
-        await harness.app.process_update(Update.de_json(payload, harness.app.bot))
+    from bot.app import make_deliver
 
+    deliver = make_deliver(harness.app, None)  # handled and answered before the HTTP answer
     web = build_web_app(
         Services(WebConfig(SECRET, TIP_KEYS, telegram_secret="s3cret-Token"), sessions, deliver)
     )
