@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from bot.web.auth import COOKIE, LANG_COOKIE, Signer
 from bot.web.metrics import Metrics, age_seconds
 from bot.web.render import HERE, page, security_headers
-from conversations.events import Button
+from conversations.context import Notifying
 from locales import available_languages
 from storage import desk, outbox
 from storage.enums import Role
@@ -72,7 +72,7 @@ class Services:
 
 
 @dataclass
-class WebCtx:
+class WebCtx(Notifying):
     """One desk request: its transaction, the signed-in person, and what it queued."""
 
     request: Request
@@ -109,32 +109,6 @@ class WebCtx:
             path=self.request.url.path,
             **values,
         )
-
-    async def notify(
-        self,
-        channel: str,
-        chat_id: str,
-        text: str,
-        *,
-        buttons: list[list[Button]] | None = None,
-        purpose: str = "notice",
-        commune_id: int | None = None,
-        ephemeral: bool = False,
-    ) -> None:
-        """Queue a message to a chat in this request's transaction (conversations' Notifier)."""
-        rows = [[{"label": b.label, "data": b.data} for b in row] for row in buttons or []]
-        await outbox.enqueue(
-            self.session,
-            channel=channel,
-            chat_id=chat_id,
-            text=text,
-            buttons=rows,
-            purpose=purpose,
-            commune_id=commune_id,
-            now=self.now,
-            ephemeral=ephemeral,
-        )
-        self.queued += 1
 
 
 Handler = Callable[[WebCtx], Awaitable[Response]]

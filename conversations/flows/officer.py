@@ -4,12 +4,12 @@ to an anonymous tipster. They start from a case's buttons with the case preset."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.callbacks import CaseAction, Verb
-from conversations.context import Ctx
+from conversations.context import Ctx, Notifying
 from conversations.events import Button
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import OFFICERS, lines, tr
@@ -32,21 +32,8 @@ async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | N
     )
 
 
-class Notifier(Protocol):
-    """What queues a message to another chat in the current transaction: a chat's Ctx, or
-    the web desk's request."""
-
-    async def notify(
-        self,
-        channel: str,
-        chat_id: str,
-        text: str,
-        *,
-        buttons: list[list[Button]] | None = None,
-        purpose: str = "notice",
-        commune_id: int | None = None,
-        ephemeral: bool = False,
-    ) -> None: ...
+# What queues the notices: a chat's Ctx, or the web desk's request.
+Notifier = Notifying
 
 
 async def tell(ctx: Notifier, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
