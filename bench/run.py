@@ -90,6 +90,31 @@ async def main(args: argparse.Namespace) -> list[str]:
                 print(lines[-1], flush=True)
         lines.append("")
 
+    if "desk" in args.only:
+        from bench import desk
+
+        lines += [
+            "## Web desk pages",
+            "",
+            f"One commune's officer, in a province of {args.communes} communes × "
+            f"{args.hamlets} hamlets and {args.per_year:,} reports a year; median ms of nine, "
+            "through the ASGI app in-process.",
+            "",
+            "| database | page | ms |",
+            "|---|---|---|",
+        ]
+        for name, url in databases:
+            engine, sessions = await fresh_db(url, "bench_desk")
+            await data.build_province(engine, args.communes, args.hamlets, 1, args.per_year)
+            if url:
+                async with engine.begin() as conn:
+                    await conn.execute(text("ANALYZE"))
+            for page, ms in (await desk.time_pages(sessions)).items():
+                lines.append(f"| {name} | `{page}` | {ms:.0f} |")
+                print(lines[-1], flush=True)
+            await discard(engine, "bench_desk")
+        lines.append("")
+
     if "delivery" in args.only:
         lines += [
             "## Delivery",

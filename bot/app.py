@@ -9,13 +9,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.console import Console, ConsoleSender
 from bot.settings import Settings
-from bot.zalo import ZaloClient, ZaloSender, ZaloTransport, serve_webhook
+from bot.web.metrics import CountingSender, Metrics, TimedRouter
+from bot.zalo import ZaloClient, ZaloSender, ZaloTransport
 from conversations.context import EngineConfig
 from conversations.engine import Engine
 from conversations.flows import all_flows
@@ -28,6 +29,10 @@ from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
 from storage.retention import Retention
+
+if TYPE_CHECKING:
+    from bot.web import Deliver
+    from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         tips_per_day=settings.tips_per_day,
         default_language=settings.default_language,
         default_timezone=settings.timezone,
+        desk_url=settings.resolved_public_url if settings.web_port else "",
     )
 
 
@@ -132,13 +138,17 @@ async def run_bot(
     telegram_app = None
     schedules: SchedulerService | None = None
     zalo = None
+    zalo_transport: ZaloTransport | None = None
     outbox: asyncio.Task[None] | None = None
+    web: WebServer | None = None
+    metrics = Metrics()
+    router = cast(Router, TimedRouter(services.router, metrics))
     try:
         if settings.telegram_bot_token:
             from bot.telegram import TelegramSender, build_application, set_commands
 
             telegram_app = build_application(
-                settings.telegram_bot_token, settings.telegram_api_base_url, services.router
+                settings.telegram_bot_token, settings.telegram_api_base_url, router
             )
             await until_reached("Telegram getMe", telegram_app.initialize)
             services.dispatcher.senders[Channel.TELEGRAM] = TelegramSender(telegram_app.bot)
@@ -149,13 +159,13 @@ async def run_bot(
             await telegram_app.start()
             assert telegram_app.updater is not None
             updater = telegram_app.updater
-            if settings.telegram_webhook_url:
-                await updater.start_webhook(
-                    listen=settings.webhook_listen,
-                    port=settings.webhook_port,
-                    url_path="telegram",
-                    secret_token=settings.telegram_webhook_secret,
-                    webhook_url=settings.telegram_webhook_url,
+            if settings.telegram_webhook_url:  # served by the web server, at /telegram
+                await until_reached(
+                    "Telegram setWebhook",
+                    lambda: bot.set_webhook(
+                        settings.telegram_webhook_url,
+                        secret_token=settings.telegram_webhook_secret,
+                    ),
                 )
             else:
                 await until_reached(
@@ -167,11 +177,15 @@ async def run_bot(
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
         if settings.zalo_bot_token:
-            zalo = await start_zalo(settings, services, tasks)
+            zalo, zalo_transport = await start_zalo(settings, services, tasks, router)
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender(
             services.sessions, settings.default_language
         )
         services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
+        services.dispatcher.senders = {
+            channel: CountingSender(sender, channel, metrics)
+            for channel, sender in services.dispatcher.senders.items()
+        }
         outbox = asyncio.create_task(services.dispatcher.run_forever())
         tasks.append(outbox)
         schedules = SchedulerService(
@@ -191,11 +205,25 @@ async def run_bot(
             ),
         )
         await schedules.start()
+        if settings.web_port:
+            from bot.web.server import start_web
+
+            web = await start_web(
+                settings,
+                services,
+                deliver=make_deliver(telegram_app, zalo_transport),
+                metrics=metrics,
+                leading=lambda: schedules.leading if schedules is not None else None,
+                telegram_bot=telegram_app.bot if telegram_app is not None else None,
+                http=zalo.http if zalo is not None else None,
+            )
         freeze_startup_objects()
         if console or not (settings.telegram_bot_token or settings.zalo_bot_token):
+            if web is not None:
+                await web.announce(services)
             chat = Console(
                 services.sessions,
-                services.router,
+                router,
                 settings.resolved_secret_key(),
                 settings.data_dir / "console",
                 settings.default_language,
@@ -204,6 +232,8 @@ async def run_bot(
         await asyncio.Event().wait()  # serve until interrupted
         return 0
     finally:
+        if web is not None:
+            await web.stop()
         if schedules is not None:
             await schedules.stop()
         services.dispatcher.stop()
@@ -224,28 +254,41 @@ async def run_bot(
         await services.db.dispose()
 
 
+def make_deliver(telegram_app: Any, zalo: ZaloTransport | None) -> Deliver:
+    """The webhooks' way in: the update handled, its answer sent, before the HTTP answer."""
+
+    async def deliver(channel: str, payload: dict[str, Any]) -> None:
+        if channel == Channel.TELEGRAM and telegram_app is not None:
+            from telegram import Update
+
+            await telegram_app.process_update(Update.de_json(payload, telegram_app.bot))
+        elif channel == Channel.ZALO and zalo is not None:
+            await zalo.handle(payload)
+        else:
+            raise LookupError(f"no {channel} channel running")
+
+    return deliver
+
+
 async def start_zalo(
-    settings: Settings, services: Services, tasks: list[asyncio.Task[object]]
-) -> ZaloClient:
+    settings: Settings,
+    services: Services,
+    tasks: list[asyncio.Task[object]],
+    router: Any,
+) -> tuple[ZaloClient, ZaloTransport]:
     """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
     client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
     store = media.MediaStore(
         settings.data_dir / media.FOLDER, settings.max_media_bytes, client.http
     )
-    transport = ZaloTransport(client, services.router, settings.default_language, store)
+    transport = ZaloTransport(client, router, settings.default_language, store)
     services.dispatcher.senders[Channel.ZALO] = ZaloSender(
         client, services.sessions, settings.default_language
     )
     services.dispatcher.limits[Channel.ZALO] = Limits(
         settings.zalo_messages_per_second, settings.zalo_chat_interval_seconds, 20
     )
-    if settings.zalo_webhook_url:
-        await serve_webhook(
-            transport,
-            settings.zalo_webhook_secret,
-            settings.webhook_listen,
-            settings.zalo_webhook_port,
-        )
+    if settings.zalo_webhook_url:  # served by the web server, at /zalo
         await client.call(
             "setWebhook",
             {"url": settings.zalo_webhook_url, "secret_token": settings.zalo_webhook_secret},
@@ -254,4 +297,4 @@ async def start_zalo(
     else:
         tasks.append(asyncio.create_task(transport.poll()))
         log.info("Zalo channel running (long polling)")
-    return client
+    return client, transport

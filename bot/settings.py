@@ -36,14 +36,17 @@ class Settings(BaseSettings):
     telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # The web server: the webhooks (/telegram, /zalo), the desk, /healthz and /metrics.
+    web_listen: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: no web server
+    public_url: str = ""  # how browsers and platforms reach it; unset: http://127.0.0.1:PORT
+    web_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     zalo_bot_token: str = ""
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str = ""
     zalo_webhook_secret: str = ""
-    zalo_webhook_port: int = Field(default=8445, ge=1, le=65535)
     zalo_messages_per_second: float = Field(default=5.0, gt=0)
     zalo_chat_interval_seconds: float = Field(default=1.0, ge=0)
 
@@ -144,7 +147,13 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set")
         if self.zalo_webhook_url and not self.zalo_webhook_secret:
             raise ValueError("ZALO_WEBHOOK_SECRET is required when ZALO_WEBHOOK_URL is set")
+        if (self.telegram_webhook_url or self.zalo_webhook_url) and not self.web_port:
+            raise ValueError("a webhook is served by the web server: set WEB_PORT")
         return self
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.web_port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,19 +1,15 @@
 """Zalo Bot Platform over httpx: the API client, updates in as neutral events, replies out as
-numbered text (Zalo has no buttons), a webhook endpoint and long polling."""
+numbered text (Zalo has no buttons), and long polling (the webhook is served by bot.web)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
-import json
 import logging
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tornado.httpserver import HTTPServer
-from tornado.web import Application, RequestHandler
 
 from bot.chatlocks import ChatLocks
 from bot.rendering import numbered_text
@@ -190,33 +186,6 @@ class ZaloTransport:
                     await self.handle(update)
                 except Exception:
                     log.exception("a Zalo update could not be handled")
-
-
-def webhook_app(transport: ZaloTransport, secret: str, path: str = "/zalo") -> Application:
-    class Webhook(RequestHandler):
-        async def post(self) -> None:
-            given = self.request.headers.get("X-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                self.set_status(403)
-                return
-            try:
-                raw = json.loads(self.request.body or b"{}")
-            except ValueError:
-                self.set_status(400)
-                return
-            # Stored before the answer: a failure gives an error, and Zalo delivers again.
-            await transport.handle(raw)
-            self.write({"ok": True})
-
-    return Application([(path, Webhook)])
-
-
-async def serve_webhook(
-    transport: ZaloTransport, secret: str, listen: str, port: int
-) -> HTTPServer:
-    server = HTTPServer(webhook_app(transport, secret))
-    server.listen(port, listen)
-    return server
 
 
 class ZaloSender:

@@ -38,6 +38,7 @@ class Screen(StrEnum):
     STATS = "stats"
     CRITERIA = "crit"
     EXPORT = "export"
+    DESK = "desk"  # a sign-in link to the web desk
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,47 @@ class EngineConfig:
     tips_per_day: int = 20
     default_language: str = "vi"
     default_timezone: str = "Asia/Ho_Chi_Minh"
+    desk_url: str = ""  # the web desk's public address, for /web's sign-in links
+
+
+class Notifying:
+    """Queues messages to other chats in the transaction of its session: a chat's Ctx, and
+    the web desk's request."""
+
+    session: AsyncSession
+    now: datetime
+    queued: int
+
+    async def notify(
+        self,
+        channel: str,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: list[list[Button]] | None = None,
+        purpose: str = "notice",
+        commune_id: int | None = None,
+        ephemeral: bool = False,
+    ) -> None:
+        """Queue a message to another chat, in this transaction (see storage.outbox);
+        ephemeral for a tipster's chat: the row is deleted once sent or given up."""
+        rows = [[{"label": b.label, "data": b.data} for b in row] for row in buttons or []]
+        await enqueue(
+            self.session,
+            channel=channel,
+            chat_id=chat_id,
+            text=text,
+            buttons=rows,
+            purpose=purpose,
+            commune_id=commune_id,
+            now=self.now,
+            ephemeral=ephemeral,
+        )
+        self.queued += 1
 
 
 @dataclass
-class Ctx:
+class Ctx(Notifying):
     session: AsyncSession
     event: Incoming
     person: Person
@@ -99,30 +136,3 @@ class Ctx:
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)
-
-    async def notify(
-        self,
-        channel: str,
-        chat_id: str,
-        text: str,
-        *,
-        buttons: list[list[Button]] | None = None,
-        purpose: str = "notice",
-        commune_id: int | None = None,
-        ephemeral: bool = False,
-    ) -> None:
-        """Queue a message to another chat, in this transaction (see storage.outbox);
-        ephemeral for a tipster's chat: the row is deleted once sent or given up."""
-        rows = [[{"label": b.label, "data": b.data} for b in row] for row in buttons or []]
-        await enqueue(
-            self.session,
-            channel=channel,
-            chat_id=chat_id,
-            text=text,
-            buttons=rows,
-            purpose=purpose,
-            commune_id=commune_id,
-            now=self.now,
-            ephemeral=ephemeral,
-        )
-        self.queued += 1

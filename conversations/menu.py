@@ -35,6 +35,7 @@ OFFICER_ACTIONS = (
     ("menu.stats", OfficerScreen(Screen.STATS, ("week",)).encode()),
     ("menu.criteria", OfficerScreen(Screen.CRITERIA).encode()),
     ("menu.export", OfficerScreen(Screen.EXPORT, ("month",)).encode()),
+    ("web.menu_button", OfficerScreen(Screen.DESK).encode()),
 )
 
 

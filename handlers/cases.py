@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.callbacks import (
     CaseAction,
@@ -22,13 +25,14 @@ from conversations.callbacks import (
 from conversations.context import Ctx
 from conversations.engine import Engine
 from conversations.events import Button, Reply
-from conversations.flows.officer import KIND_LETTER, case_record, tell
-from locales import t as tr
+from conversations.flows.common import tr
+from conversations.flows.officer import KIND_LETTER, Notifier, case_record, tell
 from locales import word_table
 from locales.text import address_of, age_words, fold, period_words
 from storage import cases, media
 from storage.enums import REPORTED_CATEGORIES, HistoryEntry, IncidentCategory, RecordKind, Status
-from storage.models import Conversation, Incident, Tip
+from storage.keyring import Keyring
+from storage.models import Conversation, Incident, Person, Tip
 from storage.periods import containing
 
 PAGE = 5
@@ -104,6 +108,10 @@ class CaseActions:
             return await self.queue(ctx, int(page) if page.isdecimal() else 0)
         if action.screen == Screen.STATS:
             return await self.stats(ctx, action.arg(0, "week"))
+        if action.screen == Screen.DESK:
+            from handlers.web import desk_link
+
+            return await desk_link(ctx)
         if action.screen == Screen.CRITERIA:
             return await self.criteria(ctx, action.arg(0, "quarter"))
         return await self.export(ctx, action.arg(0, "month"), action.arg(1, "xlsx"))
@@ -117,16 +125,15 @@ class CaseActions:
         self, ctx: Ctx, conv: Conversation, record: Incident | Tip, action: CaseAction
     ) -> list[Reply]:
         code = cases.case_code(record)
-        told = await cases.acknowledge(
+        if not await acknowledge_and_tell(
+            ctx,
             session=ctx.session,
             person=ctx.person,
             record=record,
             now=ctx.now,
             keys=ctx.config.tip_keys,
-        )
-        if told is None:
+        ):
             return [Reply(ctx.t("alert.already", id=code))]
-        await tell(ctx, record, told, "case.told_acknowledged")
         done = Reply(
             ctx.t(
                 "alert.acked",
@@ -304,21 +311,7 @@ class CaseActions:
         replies = [Reply(ctx.t("case.assigned", code=code, officer=name))]
         if done.assignee.id != ctx.person.id and not done.chats:
             replies.append(Reply(ctx.t("case.assignee_unreachable", officer=name)))
-        for chat in done.chats:
-            await ctx.notify(
-                chat.channel,
-                chat.chat_id,
-                tr(
-                    chat.language,
-                    "case.assigned_to_you",
-                    code=code,
-                    officer=ctx.person.full_name or "",
-                    address=address_of(chat.language, done.assignee.title, name),
-                ),
-                buttons=[[case_button(ctx.t("case.open"), Verb.VIEW, record)]],
-                purpose="case_update",
-                commune_id=ctx.person.commune_id,
-            )
+        await tell_assignee(ctx, record, done, ctx.person)
         return [*replies, *await self.view(ctx, record)]
 
     async def stats(self, ctx: Ctx, word: str) -> Reply:
@@ -398,6 +391,48 @@ class CaseActions:
             self.engine.pause(conv)
             return [self.engine.prompt(ctx, conv)]
         return await self.engine.start(ctx, conv, flow, preset)
+
+
+async def acknowledge_and_tell(
+    n: Notifier,
+    *,
+    session: AsyncSession,
+    person: Person,
+    record: Incident | Tip,
+    now: datetime,
+    keys: Keyring,
+) -> bool:
+    """Acknowledge a new case and tell the reporter, from the chat or the desk; False when
+    someone already did."""
+    told = await cases.acknowledge(
+        session=session, person=person, record=record, now=now, keys=keys
+    )
+    if told is None:
+        return False
+    await tell(n, record, told, "case.told_acknowledged")
+    return True
+
+
+async def tell_assignee(
+    n: Notifier, record: Incident | Tip, done: cases.Assignment, officer: Person
+) -> None:
+    """Tell the person a case was given to, in their language, with a button to open it."""
+    code = cases.case_code(record)
+    for chat in done.chats:
+        await n.notify(
+            chat.channel,
+            chat.chat_id,
+            tr(
+                chat.language,
+                "case.assigned_to_you",
+                code=code,
+                officer=officer.full_name or "",
+                address=address_of(chat.language, done.assignee.title, done.assignee.full_name),
+            ),
+            buttons=[[case_button(tr(chat.language, "case.open"), Verb.VIEW, record)]],
+            purpose="case_update",
+            commune_id=officer.commune_id,
+        )
 
 
 def _screen(screen: Screen, *args: str) -> str:

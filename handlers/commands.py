@@ -12,6 +12,7 @@ from conversations.flows.tip import notice
 from handlers.cases import CaseActions, period_word
 from handlers.onboarding import redeem
 from handlers.schedules import schedule_command
+from handlers.web import desk_link
 from locales import available_languages, word_table
 from locales import t as tr
 from locales.text import first_upper, fold, role_name
@@ -32,6 +33,7 @@ MENU_COMMANDS = (
     "export",
     "trucban",
     "lich",
+    "web",
     "dulieu",
 )
 OFFICER_COMMANDS = ("cases", "stats", "criteria", "export")
@@ -77,6 +79,8 @@ async def handle_command(
         return await engine.handle(ctx, conv, _as_button(ctx, CANCEL.encode()))
     if command == "ngonngu":
         return await engine.handle(ctx, conv, _as_button(ctx, MenuPick("language").encode()))
+    if command in ("web", "desk"):
+        return [await desk_link(ctx)]
     if command == "trucban":
         return [await link_duty_chat(ctx)]
     if command == "lich":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.desk import end_person_sessions
 from storage.models import DutyChat, Identity, Invite, Person
 
 
@@ -47,13 +48,14 @@ async def revoke_invites(
 
 
 async def deactivate(*, session: AsyncSession, person_id: int) -> Revoked | None:
-    """The person can do nothing more: inactive, no chat account, no invite."""
+    """The person can do nothing more: inactive, no chat account, no invite, no web session."""
     person = await session.get(Person, person_id)
     if person is None:
         return None
     person.active = False
     accounts = await unlink_accounts(session=session, person_id=person_id)
     invites = await revoke_invites(session=session, person_id=person_id)
+    await end_person_sessions(session=session, person_id=person_id)
     return Revoked(person, accounts, invites)
 
 

@@ -85,6 +85,18 @@ MEMBERS = [
     "Âu Văn Định",
     "Giang Thị Nhung",
 ]
+DEMO_CENTRE = (10.9500, 106.8200)  # the demo commune, in Đồng Nai
+
+
+def _spot(rng: random.Random, centre: tuple[float, float], i: int) -> tuple[float | None, ...]:
+    if i % 3 == 0:
+        return (None, None)  # a typed place only: the map's "no location" list
+    return (
+        round(centre[0] + rng.uniform(-0.004, 0.004), 5),
+        round(centre[1] + rng.uniform(-0.005, 0.005), 5),
+    )
+
+
 PLACES = ["gần chợ", "đầu hẻm", "cạnh trường tiểu học", "ven suối", "gần nhà văn hóa", "ngã ba"]
 DESCRIPTIONS = {
     IncidentCategory.THEFT: "Mất trộm xe máy để trước nhà ban đêm.",
@@ -216,8 +228,16 @@ async def seed_demo(
     # the reader's own to report, so a quiet week there takes its two taps.
     week_began = datetime.combine(this_monday, time(0), tz).astimezone(UTC)
     categories = list(REPORTED_CATEGORIES)
+    # Two incidents in three carry a shared location, near their hamlet (the desk's map);
+    # drawn from a generator of their own, so the rest of the demo stays as it was.
+    spots = random.Random(7)
+    centres = {
+        h.id: (DEMO_CENTRE[0] + 0.012 * (n // 4 - 1), DEMO_CENTRE[1] + 0.014 * (n % 4 - 1.5))
+        for n, h in enumerate(hamlets)
+    }
     for i in range(weeks * 5):
         hamlet = rng.choice(hamlets)
+        spot = _spot(spots, centres[hamlet.id], i)
         category = categories[i % len(categories)]
         occurred = week_began - timedelta(
             days=rng.uniform(0.1, weeks * 7), hours=rng.randint(0, 12)
@@ -242,6 +262,8 @@ async def seed_demo(
             received_at=occurred + timedelta(minutes=40),
             place_text=f"{rng.choice(PLACES)}, {hamlet.display_name}",
             description=DESCRIPTIONS[category],
+            latitude=spot[0],
+            longitude=spot[1],
         )
 
     for i, kind in enumerate(list(REPORTED_KINDS) * weeks):

@@ -593,3 +593,49 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(32))
     run_key: Mapped[str] = mapped_column(String(32))
     ran_at: Mapped[datetime] = _now()
+
+
+# --- the web desk -----------------------------------------------------------------------
+
+
+class WebLogin(Base):
+    """A one-time sign-in link sent in a chat: only its hash is kept, used once, short-lived."""
+
+    __tablename__ = "web_logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebSession(Base):
+    """A signed-in browser: its cookie names this row by a token whose hash is kept."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now()
+    last_seen_at: Mapped[datetime] = _now()
+
+
+class AuditEntry(Base):
+    """Who did what on the web desk, and when: tip views, exports, every change. Never
+    deleted from the web."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "commune_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = _now()
+    commune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communes.id", ondelete="CASCADE"), default=None
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    actor: Mapped[str] = mapped_column(String(160), default="")  # the name, kept after a delete
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from storage import admin
-from storage.models import Commune, Conversation, Hamlet
+from storage.models import Commune, Conversation, Hamlet, Identity, Person
 from tests.helpers import Chat, link, make_commune, make_router
 
 REPORTERS = {"team_member", "team_lead", "hamlet_head"}
@@ -31,6 +31,7 @@ ACTIONS = {  # data -> the roles allowed
     "a:stats:week": OFFICERS_A | {"officer_b"},
     "a:crit": OFFICERS_A | {"officer_b"},
     "a:export:month": OFFICERS_A | {"officer_b"},
+    "a:desk": OFFICERS_A | {"officer_b"},  # a sign-in link to the web desk
     "a:reply:t:1": {"resident"},  # only the tipster who sent tip 1
 }
 ROLES = ("resident", "team_member", "team_lead", "hamlet_head", "officer", "admin", "officer_b")
@@ -94,3 +95,45 @@ async def test_each_role_can_do_exactly_what_it_may(world, sessions, role):
     async with sessions() as session:
         conv = await session.scalar(select(Conversation).where(Conversation.chat_id == CHATS[role]))
     assert conv.flow is None
+
+
+# The web desk, by the same rules: (method, path) -> the roles that get the page.
+WEB_ROUTES = {
+    ("GET", "/cases"): OFFICERS_A | {"officer_b"},
+    ("GET", "/cases/i/1"): OFFICERS_A,
+    ("GET", "/cases/t/1"): OFFICERS_A,
+    ("POST", "/cases/i/1/note"): OFFICERS_A,
+    ("POST", "/cases/t/1/ask"): OFFICERS_A,
+    ("GET", "/map"): OFFICERS_A | {"officer_b"},
+    ("GET", "/figures"): OFFICERS_A | {"officer_b"},
+    ("GET", "/export/xlsx"): OFFICERS_A | {"officer_b"},
+    ("GET", "/people"): {"admin"},
+    ("GET", "/schedules"): {"admin"},
+    ("GET", "/audit"): {"admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_gets_exactly_the_desk_pages_it_may(world, sessions, clock, role):
+    from storage import desk as desk_service
+    from tests.test_web import Desk, csrf_of
+
+    web = Desk(sessions, clock, world)
+    client = web.client()
+    async with sessions() as session, session.begin():
+        person = await session.scalar(
+            select(Person).join(Identity).where(Identity.chat_id == CHATS[role])
+        )
+        token = await desk_service.issue_link(session=session, person=person, now=clock())
+    if token is None:  # no desk for those who do not handle cases
+        assert not OFFICERS_A & {role} and role != "officer_b"
+        return
+    assert (await client.post(f"/login/{token}")).status_code == 303
+    csrf = await csrf_of(client, "/cases")
+    for (method, path), allowed in WEB_ROUTES.items():
+        if method == "GET":
+            answer = await client.get(path)
+        else:
+            answer = await client.post(path, data={"csrf": csrf, "note": "x", "question": "x"})
+        ok = answer.status_code in (200, 303)
+        assert ok is (role in allowed), f"{role} {method} {path}: {answer.status_code}"

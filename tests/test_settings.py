@@ -22,7 +22,7 @@ def test_defaults_use_sqlite_in_the_data_folder(env):
         ("DEFAULT_LANGUAGE", "xx"),
         ("DATABASE_URL", "mysql://root@localhost/db"),
         ("TELEGRAM_BOT_TOKEN", "no-colon-here"),
-        ("WEBHOOK_PORT", "99999"),
+        ("WEB_PORT", "99999"),
     ],
 )
 def test_a_bad_value_names_the_setting(env, monkeypatch, capsys, name, value):

@@ -3,10 +3,14 @@ to an anonymous tipster. They start from a case's buttons with the case preset."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.callbacks import CaseAction, Verb
-from conversations.context import Ctx
+from conversations.context import Ctx, Notifying
 from conversations.events import Button, has_buttons
 from conversations.flow import Data, Flow, Kind, Option, Step
 from conversations.flows.common import OFFICERS, lines, tr
@@ -14,7 +18,8 @@ from locales import wording
 from locales.text import address_of, first_upper
 from storage import cases
 from storage.enums import RecordKind
-from storage.models import Incident, Tip
+from storage.keyring import Keyring
+from storage.models import Commune, Incident, Person, Tip
 from storage.queries import load_person
 
 # The letter a case's kind has in button data and flow presets.
@@ -31,13 +36,19 @@ async def case_record(ctx: Ctx, kind: str, record_id: int) -> Incident | Tip | N
     )
 
 
-async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
+# What queues the notices: a chat's Ctx, or the web desk's request.
+Notifier = Notifying
+
+
+async def tell(ctx: Notifier, record: Incident | Tip, chats: list[cases.Chat], key: str) -> None:
     """Queue a message about a case to each of its reporter's chats, in the chat's language,
     naming the case ("vụ việc VV-21 (Trộm cắp, 21:00 23/11)") and addressing a known reporter
     by name; to a tipster, who stays unknown, ephemeral (storage.outbox)."""
     reporter = None
     if isinstance(record, Incident) and record.reporter_id is not None:
         reporter = await load_person(ctx.session, record.reporter_id)
+    commune = await ctx.session.get(Commune, record.commune_id)
+    tz = ZoneInfo(commune.timezone) if commune is not None else None
     for chat in chats:
         address = address_of(
             chat.language,
@@ -51,7 +62,7 @@ async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: s
                 chat.language,
                 key,
                 code=cases.case_code(record),
-                case=case_named(ctx, chat.language, record),
+                case=case_named(chat.language, record, tz),
                 address=address,
                 Address=first_upper(address),
             ),
@@ -61,14 +72,14 @@ async def tell(ctx: Ctx, record: Incident | Tip, chats: list[cases.Chat], key: s
         )
 
 
-def case_named(ctx: Ctx, lang: str, record: Incident | Tip) -> str:
+def case_named(lang: str, record: Incident | Tip, tz: ZoneInfo | None) -> str:
     """A case as its reporter knows it: "vụ việc VV-21 (Trộm cắp, 21:00 23/11)", "tin báo
     TB-7K3M9Q"."""
     code = cases.case_code(record)
     if isinstance(record, Tip):
         return tr(lang, "case.named_tip", code=code)
     category = tr(lang, f"category.{record.category}").split(",")[0]
-    at = ctx.local(record.occurred_at).strftime("%H:%M %d/%m")
+    at = record.occurred_at.astimezone(tz).strftime("%H:%M %d/%m")
     return tr(lang, "case.named_incident", code=code, category=category, at=at)
 
 
@@ -103,41 +114,49 @@ def _outcome_options(ctx: Ctx, data: Data) -> list[Option]:
 
 
 def _outcome(ctx: Ctx, data: Data) -> str:
-    chosen = str(data.get("outcome") or "")
-    return ctx.t(f"outcome.{chosen}") if chosen in OUTCOMES else chosen
+    return outcome_text(ctx.lang, str(data.get("outcome") or ""))
 
 
-async def _submit_close(ctx: Ctx, data: Data) -> str:
-    record = await case_record(ctx, data["kind"], int(data["id"]))
-    if record is None:
-        return ctx.t("alert.not_yours")
+def outcome_text(lang: str, chosen: str) -> str:
+    """A usual outcome's words by its code; anything else as typed."""
+    return tr(lang, f"outcome.{chosen}") if chosen in OUTCOMES else chosen
+
+
+async def close_and_tell(
+    n: Notifier,
+    *,
+    session: AsyncSession,
+    person: Person,
+    record: Incident | Tip,
+    outcome: str,
+    now: datetime,
+    keys: Keyring,
+) -> None:
+    """Close a case with its outcome and tell the reporter, from the chat or the desk."""
     told = await cases.close(
-        session=ctx.session,
-        person=ctx.person,
-        record=record,
-        outcome=_outcome(ctx, data),
-        now=ctx.now,
-        keys=ctx.config.tip_keys,
+        session=session, person=person, record=record, outcome=outcome, now=now, keys=keys
     )
-    await tell(ctx, record, told, "case.told_closed")
-    return ctx.t("case.closed", code=cases.case_code(record))
+    await tell(n, record, told, "case.told_closed")
 
 
-async def _submit_question(ctx: Ctx, data: Data) -> str:
-    tip = await case_record(ctx, KIND_LETTER[RecordKind.TIP], int(data["id"]))
-    if not isinstance(tip, Tip):
-        return ctx.t("alert.not_yours")
+async def ask_and_send(
+    n: Notifier,
+    *,
+    session: AsyncSession,
+    person: Person,
+    tip: Tip,
+    question: str,
+    now: datetime,
+    keys: Keyring,
+) -> None:
+    """Store an officer's question under a tip and queue it to the tipster, with the button
+    that answers it, from the chat or the desk."""
     chats = await cases.ask_tipster(
-        session=ctx.session,
-        person=ctx.person,
-        tip=tip,
-        question=data["question"],
-        now=ctx.now,
-        keys=ctx.config.tip_keys,
+        session=session, person=person, tip=tip, question=question, now=now, keys=keys
     )
     answer = CaseAction(Verb.REPLY, KIND_LETTER[RecordKind.TIP], tip.id).encode()
     for chat in chats:
-        await ctx.notify(
+        await n.notify(
             chat.channel,
             chat.chat_id,
             tr(
@@ -146,7 +165,7 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
                     chat.language, "case.question_to_tipster", buttons=has_buttons(chat.channel)
                 ),
                 code=tip.case_code,
-                question=data["question"],
+                question=question,
                 address=tr(chat.language, "address.neutral"),  # a tipster stays unknown
             ),
             buttons=[[Button(tr(chat.language, "case.answer"), answer)]],
@@ -154,6 +173,37 @@ async def _submit_question(ctx: Ctx, data: Data) -> str:
             commune_id=tip.commune_id,
             ephemeral=True,
         )
+
+
+async def _submit_close(ctx: Ctx, data: Data) -> str:
+    record = await case_record(ctx, data["kind"], int(data["id"]))
+    if record is None:
+        return ctx.t("alert.not_yours")
+    await close_and_tell(
+        ctx,
+        session=ctx.session,
+        person=ctx.person,
+        record=record,
+        outcome=_outcome(ctx, data),
+        now=ctx.now,
+        keys=ctx.config.tip_keys,
+    )
+    return ctx.t("case.closed", code=cases.case_code(record))
+
+
+async def _submit_question(ctx: Ctx, data: Data) -> str:
+    tip = await case_record(ctx, KIND_LETTER[RecordKind.TIP], int(data["id"]))
+    if not isinstance(tip, Tip):
+        return ctx.t("alert.not_yours")
+    await ask_and_send(
+        ctx,
+        session=ctx.session,
+        person=ctx.person,
+        tip=tip,
+        question=data["question"],
+        now=ctx.now,
+        keys=ctx.config.tip_keys,
+    )
     return ctx.t("case.asked", code=tip.case_code)
 
 
