@@ -133,6 +133,7 @@ def _samples(lang: str, role: str, kind: str) -> dict[str, Any]:
         "rate": "75%",
         "change": "−12,5%",
         "year": 2026,
+        "url": "https://binhyen.example/dang-nhap/3kT9xQ",
         "active": 21,
         "new": 6,
         "members": 15,
