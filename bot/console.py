@@ -14,15 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.rendering import numbered_text
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.router import Router, remember_menu
+from locales import t
 from storage import admin, queries
 from storage.enums import Channel, Role
 from storage.models import Identity, Person
-
-HELP = """Console chat. Type answers as in a chat; numbers choose from menus.
-  !photo  !video  !voice      send a pretend photo, video or voice note
-  !location 10.95 106.82      share a location
-  !as                         chat as someone else
-  !quit                       leave (Ctrl-D too)"""
 
 
 class ConsoleSender:
@@ -47,7 +42,8 @@ class ConsoleSender:
         reply = Reply(text, [[Button(b["label"], b["data"]) for b in row] for row in buttons])
         image = f"\n   [{media[0]}: {media[1]}]" if media else ""
         body = numbered_text(reply, self.language).replace("\n", "\n   ")
-        print(f"\n📨 (message for {chat_id}){image}\n   {body}\n", file=self.out)
+        to = t(self.language, "cli.console.message_for", chat=chat_id)
+        print(f"\n📨 ({to}){image}\n   {body}\n", file=self.out)
         await remember_menu(self.sessions, Channel.CONSOLE, chat_id, reply)
 
 
@@ -119,24 +115,25 @@ class Console:
             if person_id is not None:
                 chosen = next((p for p in people if str(p.id) == person_id), None)
                 return await _identity(session, chosen, self.secret) if chosen else None
-            print("\nChat as whom? (people of the database)")
+            print("\n" + t(self.language, "cli.console.who"))
             for i, p in enumerate(people, 1):
                 place = (
                     p.hamlet.display_name
                     if p.hamlet
                     else (p.commune.display_name if p.commune else "")
                 )
-                print(f"  {i:2}. {p.full_name} — {p.role}, {place}")
-            print(f"  {len(people) + 1:2}. a resident (new, anonymous tips)")
+                role = t(self.language, f"role.{p.role}")
+                print(f"  {i:2}. {p.full_name} — {role}, {place}")
+            print(f"  {len(people) + 1:2}. {t(self.language, 'cli.console.resident')}")
             while True:
-                line = await self._read("Number: ")
+                line = await self._read(t(self.language, "cli.console.number"))
                 if line is None or line.strip() in ("!quit", "q"):
                     return None
                 if line.strip().isdecimal() and 1 <= int(line) <= len(people) + 1:
                     index = int(line) - 1
                     chosen = people[index] if index < len(people) else None
                     return await _identity(session, chosen, self.secret)
-                print("Please type a number from the list.")
+                print(t(self.language, "cli.console.pick", last=len(people) + 1))
 
     def _event(self, identity: Identity, line: str) -> Incoming:
         base: dict[str, Any] = {
@@ -158,7 +155,7 @@ class Console:
                 lat, lon = (float(x) for x in rest.split())
                 return Incoming(**base, location=(lat, lon))
             except ValueError:
-                print("Usage: !location 10.95 106.82")
+                print(t(self.language, "cli.console.location_usage"))
         return Incoming(**base, text=line)
 
     def show(self, replies: list[Reply]) -> None:
@@ -171,7 +168,7 @@ class Console:
             print("\n🤖 " + numbered_text(reply, self.language).replace("\n", "\n   "))
 
     async def run(self, person_id: str | None = None) -> int:
-        print(HELP)
+        print(t(self.language, "cli.console.help"))
         identity = await self.choose_person(person_id)
         while identity is not None:
             self.show(
