@@ -37,11 +37,11 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 def say(settings: Settings, key: str, **values: object) -> str:
     """A message of the command line, in DEFAULT_LANGUAGE."""
-    return t(settings.default_language, f"cli.{key}", **values)
+    return t(settings.default_language, key, **values)
 
 
 def _fail(settings: Settings, key: str, **values: object) -> int:
-    print(say(settings, "error_line", message=say(settings, key, **values)), file=sys.stderr)
+    print(say(settings, "cli.error_line", message=say(settings, key, **values)), file=sys.stderr)
     return 1
 
 
@@ -53,7 +53,7 @@ def admin_error(language: str, exc: admin.AdminError) -> str:
 
 def _admin_fail(settings: Settings, exc: admin.AdminError) -> int:
     message = admin_error(settings.default_language, exc)
-    print(say(settings, "error_line", message=message), file=sys.stderr)
+    print(say(settings, "cli.error_line", message=message), file=sys.stderr)
     return 1
 
 
@@ -65,7 +65,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return await run_bot(settings, console=args.console, person_id=args.person)
     except InvalidToken:
-        return _fail(settings, "token_refused")
+        return _fail(settings, "cli.token_refused")
 
 
 async def db(settings: Settings, args: argparse.Namespace) -> int:
@@ -75,10 +75,10 @@ async def db(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.db_command == "upgrade":
             await upgrade(engine, keys=migration_keys(settings))
-            print(say(settings, "db.upgraded"))
+            print(say(settings, "cli.db.upgraded"))
         else:
             await downgrade(engine, args.revision, keys=migration_keys(settings))
-            print(say(settings, "db.downgraded", revision=args.revision))
+            print(say(settings, "cli.db.downgraded", revision=args.revision))
     finally:
         await engine.dispose()
     return 0
@@ -87,10 +87,10 @@ async def db(settings: Settings, args: argparse.Namespace) -> int:
 async def demo(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
         if await demo_exists(session):
-            print(say(settings, "demo.exists"))
+            print(say(settings, "cli.demo.exists"))
             return 0
         commune = await seed_demo(session)
-        print(say(settings, "demo.seeded", commune=commune.display_name))
+        print(say(settings, "cli.demo.seeded", commune=commune.display_name))
     return 0
 
 
@@ -123,7 +123,7 @@ async def commune_add(settings: Settings, args: argparse.Namespace) -> int:
         print(
             say(
                 settings,
-                "commune.created",
+                "cli.commune.created",
                 id=commune.id,
                 commune=commune.display_name,
                 count=len(args.hamlet),
@@ -139,7 +139,7 @@ async def hamlet_add(settings: Settings, args: argparse.Namespace) -> int:
         print(
             say(
                 settings,
-                "hamlet.created",
+                "cli.hamlet.created",
                 id=hamlet.id,
                 hamlet=hamlet.display_name,
                 commune=commune.display_name,
@@ -155,7 +155,11 @@ async def team_add(settings: Settings, args: argparse.Namespace) -> int:
         if hamlet is None:
             raise admin.AdminError("no_hamlet", hamlet=args.hamlet, commune=commune.display_name)
         team = await admin.add_team(session, hamlet, args.name, args.kind)
-        print(say(settings, "team.created", id=team.id, team=team.name, hamlet=hamlet.display_name))
+        print(
+            say(
+                settings, "cli.team.created", id=team.id, team=team.name, hamlet=hamlet.display_name
+            )
+        )
     return 0
 
 
@@ -166,11 +170,11 @@ async def person(settings: Settings, args: argparse.Namespace) -> int:
         async with _session(settings) as session:
             revoked = await access.deactivate(session=session, person_id=args.id)
         if revoked is None:
-            return _fail(settings, "error.no_person", ids=args.id)
+            return _fail(settings, "cli.error.no_person", ids=args.id)
         print(
             say(
                 settings,
-                "person.deactivated",
+                "cli.person.deactivated",
                 name=revoked.person.full_name or revoked.person.id,
                 accounts=revoked.accounts,
                 invites=revoked.invites,
@@ -183,10 +187,10 @@ async def person(settings: Settings, args: argparse.Namespace) -> int:
         async with _session(settings) as session:
             lines = await stored_about(session, args.id, with_tips=False)
         if not lines:
-            return _fail(settings, "error.no_person", ids=args.id)
+            return _fail(settings, "cli.error.no_person", ids=args.id)
         for what, value in lines:
             print(f"{what:<24} {value}")
-        print(say(settings, "person.tips_hidden"))
+        print(say(settings, "cli.person.tips_hidden"))
         return 0
     return await person_add(settings, args)
 
@@ -230,7 +234,7 @@ async def person_add(settings: Settings, args: argparse.Namespace) -> int:
         print(
             say(
                 settings,
-                "person.added",
+                "cli.person.added",
                 id=person.id,
                 name=person.full_name,
                 role=t(settings.default_language, f"role.{person.role}"),
@@ -256,22 +260,22 @@ async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         raw = args.file.read_bytes()
     except OSError as exc:
-        return _fail(settings, "roster.unreadable", file=args.file, reason=exc.strerror)
+        return _fail(settings, "cli.roster.unreadable", file=args.file, reason=exc.strerror)
     async with _session(settings) as session:
         commune = await admin.find_commune(session, args.commune)
         result = admin.parse_roster(commune, raw, set(available_languages()))
         if result.errors:
-            print(say(settings, "roster.nothing_imported", file=args.file), file=sys.stderr)
+            print(say(settings, "cli.roster.nothing_imported", file=args.file), file=sys.stderr)
             for line, problems in result.errors:
                 text = "; ".join(_problem(lang, p) for p in problems)
-                where = say(settings, "roster.line", line=line) if line else ""
+                where = say(settings, "cli.roster.line", line=line) if line else ""
                 print(f"  {where}{text}", file=sys.stderr)
             return 1
         counts = await admin.import_roster(session, commune, result, lang)
         print(
             say(
                 settings,
-                "roster.imported",
+                "cli.roster.imported",
                 commune=commune.display_name,
                 added=counts.added,
                 updated=counts.updated,
@@ -279,7 +283,7 @@ async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
             )
         )
         if counts.inactive:
-            print(say(settings, "roster.inactive", count=counts.inactive))
+            print(say(settings, "cli.roster.inactive", count=counts.inactive))
     return 0
 
 
@@ -295,7 +299,7 @@ async def identity(settings: Settings, args: argparse.Namespace) -> int:
         count = await access.unlink_accounts(
             session=session, person_id=args.person, channel=args.channel
         )
-    print(say(settings, "identity.unlinked", count=count, person=args.person))
+    print(say(settings, "cli.identity.unlinked", count=count, person=args.person))
     return 0
 
 
@@ -309,14 +313,14 @@ async def duty(settings: Settings, args: argparse.Namespace) -> int:
             count = await access.unlink_duty(
                 session=session, commune_id=commune.id, channel=args.channel
             )
-            print(say(settings, "duty.unlinked", commune=commune.display_name, count=count))
+            print(say(settings, "cli.duty.unlinked", commune=commune.display_name, count=count))
             return 0
         names = await admin.commune_names(session=session)
         chats = await access.duty_chats(session=session, commune_id=commune.id if commune else None)
         for chat in chats:
             print(f"{names[chat.commune_id]:<20} {chat.channel:<9} {chat.chat_id}")
         if not chats:
-            print(say(settings, "duty.none"))
+            print(say(settings, "cli.duty.none"))
     return 0
 
 
@@ -357,21 +361,21 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
 
         async with _session(settings) as session:
             if args.commune:
-                return _fail(settings, "invite.revoke_needs")
+                return _fail(settings, "cli.invite.revoke_needs")
             code = clean_code(args.code) if args.code else None
             count = 0
             for person_id in args.person or [None]:
                 count += await access.revoke_invites(
                     session=session, person_id=person_id, code=code
                 )
-        print(say(settings, "invite.revoked", count=count))
+        print(say(settings, "cli.invite.revoked", count=count))
         return 0
     if args.code:
-        return _fail(settings, "invite.code_needs_revoke")
+        return _fail(settings, "cli.invite.code_needs_revoke")
     try:
         bot = await bot_username(settings)
     except BotNameError as exc:
-        return _fail(settings, f"invite.{exc}")
+        return _fail(settings, f"cli.invite.{exc}")
     lang = settings.default_language
     out: Path = args.out or settings.data_dir / "invites"
     async with _session(settings) as session:
@@ -383,12 +387,14 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             ]
             missing = set(args.person) - {p.id for p in people}
             if missing:
-                return _fail(settings, "error.no_person", ids=", ".join(map(str, sorted(missing))))
+                return _fail(
+                    settings, "cli.error.no_person", ids=", ".join(map(str, sorted(missing)))
+                )
         else:
             commune = await admin.find_commune(session, args.commune)
             people = await admin.people_to_invite(session=session, commune_id=commune.id)
         if not people:
-            print(say(settings, "invite.nobody"))
+            print(say(settings, "cli.invite.nobody"))
             return 0
         sheets: dict[str, list[Card]] = {}
         titles: dict[str, str] = {}
@@ -408,26 +414,26 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 say(
                     settings,
-                    "invite.person",
+                    "cli.invite.person",
                     name=person.full_name,
                     role=role,
                     place=where,
-                    link=link or say(settings, "invite.no_link"),
+                    link=link or say(settings, "cli.invite.no_link"),
                     code=pretty_invite(inv.code),
                 )
             )
     assert expires is not None
-    how = say(settings, "invite.sheet_how" if bot else "invite.sheet_how_zalo")
+    how = say(settings, "cli.invite.sheet_how" if bot else "invite.sheet_how_zalo")
     for where, cards in sheets.items():
         words = SheetWords(
-            title=say(settings, "invite.sheet_title", place=titles[where]),
-            code_label=say(settings, "invite.sheet_code"),
-            valid_until=say(settings, "invite.sheet_valid", date=f"{expires:%d/%m/%Y}"),
+            title=say(settings, "cli.invite.sheet_title", place=titles[where]),
+            code_label=say(settings, "cli.invite.sheet_code"),
+            valid_until=say(settings, "cli.invite.sheet_valid", date=f"{expires:%d/%m/%Y}"),
             how=how,
         )
         for path in write_sheet(out, where, cards, words, args.format):
-            print(say(settings, "invite.sheet_written", place=where, path=path))
-    print(say(settings, "invite.valid_until", date=f"{expires:%d/%m/%Y}"))
+            print(say(settings, "cli.invite.sheet_written", place=where, path=path))
+    print(say(settings, "cli.invite.valid_until", date=f"{expires:%d/%m/%Y}"))
     return 0
 
 
@@ -450,7 +456,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         out = out / name
     out.write_bytes(content)
-    print(say(settings, "export.written", path=out, period=period.label, size=f"{len(content):,}"))
+    print(
+        say(settings, "cli.export.written", path=out, period=period.label, size=f"{len(content):,}")
+    )
     return 0
 
 
@@ -475,11 +483,11 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
                 settings.default_language,
             )
             state = (
-                "digest.before"
+                "cli.digest.before"
                 if queued is None
-                else "digest.no_chat"
+                else "cli.digest.no_chat"
                 if queued == 0
-                else "digest.queued"
+                else "cli.digest.queued"
             )
             print(
                 say(
@@ -523,16 +531,16 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
             )
             missing = await missing_hamlets(session=session, commune_id=commune.id, monday=monday)
             if before:
-                print(say(settings, "remind.before", commune=commune.display_name, week=week))
+                print(say(settings, "cli.remind.before", commune=commune.display_name, week=week))
                 continue
             if not missing:
-                print(say(settings, "remind.all_in", commune=commune.display_name, week=week))
+                print(say(settings, "cli.remind.all_in", commune=commune.display_name, week=week))
                 continue
             chats = await hamlet_head_chats(session=session, hamlet_ids=[h.id for h in missing])
             print(
                 say(
                     settings,
-                    "remind.sent",
+                    "cli.remind.sent",
                     commune=commune.display_name,
                     week=week,
                     chats=len(chats),
@@ -541,7 +549,7 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
             )
             for gap in await unreached_heads(session=session, hamlets=missing):
                 key = "no_head" if gap.head is None else "blocked" if gap.blocked else "no_chat"
-                print("  " + say(settings, f"remind.{key}", hamlet=gap.hamlet, name=gap.head))
+                print("  " + say(settings, f"cli.remind.{key}", hamlet=gap.hamlet, name=gap.head))
     return 0
 
 
@@ -554,29 +562,31 @@ async def schedule(settings: Settings, args: argparse.Namespace) -> int:
         if args.sub == "set":
             commune = await admin.find_commune(session, args.commune)
             if args.job not in DEFAULTS:
-                return _fail(settings, "schedule.unknown", job=args.job, jobs=", ".join(DEFAULTS))
+                return _fail(
+                    settings, "cli.schedule.unknown", job=args.job, jobs=", ".join(DEFAULTS)
+                )
             try:
                 if args.cron:
                     parse(args.cron, ZoneInfo(commune.timezone), utcnow())
             except CronError as exc:
                 reason = t(settings.default_language, f"schedule.error.{exc.reason}")
-                return _fail(settings, "schedule.bad_cron", reason=reason)
+                return _fail(settings, "cli.schedule.bad_cron", reason=reason)
             enabled = True if args.on else False if args.off else None
             row = await set_schedule(session, commune.id, args.job, args.cron, enabled)
             print(
                 say(
                     settings,
-                    "schedule.set",
+                    "cli.schedule.set",
                     commune=commune.display_name,
                     job=row.job,
                     cron=row.cron,
-                    off="" if row.enabled else say(settings, "schedule.off"),
+                    off="" if row.enabled else say(settings, "cli.schedule.off"),
                 )
             )
             return 0
         names = await admin.commune_names(session=session)
         for row in await schedules_of(session):
-            state = "" if row.enabled else say(settings, "schedule.off")
+            state = "" if row.enabled else say(settings, "cli.schedule.off")
             print(f"{names[row.commune_id]:<20} {row.job:<18} {row.cron}{state}")
     return 0
 
@@ -588,7 +598,7 @@ async def outbox(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
         if args.retry:
             count = await messages.retry_failed(session=session, now=utcnow())
-            print(say(settings, "outbox.retried", count=count))
+            print(say(settings, "cli.outbox.retried", count=count))
         overview = await messages.overview(session=session)
         print(
             "  ".join(

@@ -22,7 +22,7 @@ PASSPHRASE_VARIABLE = "BACKUP_PASSPHRASE"
 
 
 def _say(settings: Settings, key: str, **values: object) -> str:
-    return t(settings.default_language, f"cli.key.{key}", **values)
+    return t(settings.default_language, key, **values)
 
 
 def _fail(settings: Settings, key: str, **values: object) -> int:
@@ -62,22 +62,22 @@ async def _rotate(settings: Settings) -> int:
     if settings.tip_key:
         keys = settings.resolved_tip_keys()
         if len(keys.keys) < 2:
-            return _fail(settings, "env_needs_two")
+            return _fail(settings, "cli.key.env_needs_two")
         done, left = await _reseal(settings, keys)
-        print(_say(settings, "env_resealed", count=done.resealed))
+        print(_say(settings, "cli.key.env_resealed", count=done.resealed))
         if left:
-            return _fail(settings, "env_left", count=left)
-        print(_say(settings, "env_done"))
+            return _fail(settings, "cli.key.env_left", count=left)
+        print(_say(settings, "cli.key.env_done"))
         return 0
     old = settings.resolved_tip_keys()
     ring = Keyring.generate(keep=old.keys)
     write_key_file(settings.tip_key_file, ring.dump())  # the old keys still open, meanwhile
     done, left = await _reseal(settings, ring)
     if left:
-        print(_say(settings, "file_resealed", count=done.resealed))
-        return _fail(settings, "file_left", count=left, file=settings.tip_key_file)
+        print(_say(settings, "cli.key.file_resealed", count=done.resealed))
+        return _fail(settings, "cli.key.file_left", count=left, file=settings.tip_key_file)
     write_key_file(settings.tip_key_file, Keyring(ring.keys[:1]).dump())
-    print(_say(settings, "file_done", count=done.resealed, file=settings.tip_key_file))
+    print(_say(settings, "cli.key.file_done", count=done.resealed, file=settings.tip_key_file))
     return 0
 
 
@@ -85,9 +85,9 @@ def _passphrase(settings: Settings, confirm: bool) -> str:
     given = os.environ.get(PASSPHRASE_VARIABLE)
     if given:
         return given
-    first = getpass.getpass(_say(settings, "passphrase"))
-    if confirm and getpass.getpass(_say(settings, "passphrase_again")) != first:
-        raise backup.BackupError(_say(settings, "passphrases_differ"))
+    first = getpass.getpass(_say(settings, "cli.key.passphrase"))
+    if confirm and getpass.getpass(_say(settings, "cli.key.passphrase_again")) != first:
+        raise backup.BackupError(_say(settings, "cli.key.passphrases_differ"))
     return first
 
 
@@ -99,11 +99,11 @@ async def make_backup(settings: Settings, args: argparse.Namespace) -> int:
             args.file, keys=keys, passphrase=_passphrase(settings, True), sqlite_path=sqlite
         )
     except backup.BackupError as exc:
-        return _fail(settings, "backup_failed", reason=exc)
+        return _fail(settings, "cli.key.backup_failed", reason=exc)
     if sqlite is None:
-        print(_say(settings, "backup_keys_only", file=args.file))
+        print(_say(settings, "cli.key.backup_keys_only", file=args.file))
     else:
-        print(_say(settings, "backup_written", file=args.file))
+        print(_say(settings, "cli.key.backup_written", file=args.file))
     return 0
 
 
@@ -111,17 +111,17 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         contents = backup.read(args.file, passphrase=_passphrase(settings, False))
     except backup.BackupError as exc:
-        return _fail(settings, "restore_failed", reason=exc)
+        return _fail(settings, "cli.key.restore_failed", reason=exc)
     sqlite = _sqlite_path(settings)
     if contents.has_database and sqlite is None:
-        return _fail(settings, "restore_sqlite_into_pg")
+        return _fail(settings, "cli.key.restore_sqlite_into_pg")
     secret_file = settings.data_dir / "secret.key"
     targets = [secret_file, settings.tip_key_file]
     if contents.has_database and sqlite is not None:
         targets.append(sqlite)
     found = [str(p) for p in targets if p.exists()]
     if found:
-        return _fail(settings, "restore_not_empty", found=", ".join(found))
+        return _fail(settings, "cli.key.restore_not_empty", found=", ".join(found))
     write_key_file(secret_file, contents.keys.secret.decode())
     write_key_file(settings.tip_key_file, contents.keys.tip_keys.dump())
     if contents.has_database and sqlite is not None:
@@ -131,9 +131,9 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
             await upgrade(engine, keys=MigrationKeys(contents.keys.tip_keys, contents.keys.secret))
         finally:
             await engine.dispose()
-        print(_say(settings, "restored", database=sqlite, folder=settings.data_dir))
+        print(_say(settings, "cli.key.restored", database=sqlite, folder=settings.data_dir))
     else:
-        print(_say(settings, "restored_keys", folder=settings.data_dir))
+        print(_say(settings, "cli.key.restored_keys", folder=settings.data_dir))
     overridden = [
         name
         for name, differs in (
@@ -149,5 +149,5 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
         if differs
     ]
     for name in overridden:
-        print(_say(settings, "overridden", name=name))
+        print(_say(settings, "cli.key.overridden", name=name))
     return 0

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from locales import t
-from locales.text import canonical, clean, strip_diacritics
+from locales.text import canonical, clean, first_upper, fold, strip_diacritics
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
 from storage.models import (
@@ -79,7 +79,9 @@ async def create_commune(
     ).all()
     twin = next((c for c in existing if same_name(c, name)), None)
     if twin is not None:
-        raise AdminError("commune_exists", commune=f"{label} {twin}", province=prov.name)
+        raise AdminError(
+            "commune_exists", commune=f"{first_upper(label)} {twin}", province=prov.name
+        )
     seen: list[str] = []
     for hamlet in hamlets or []:
         if any(same_name(hamlet, other) for other in seen):
@@ -406,7 +408,7 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
             problems.append(Problem("name_empty"))
         role = parse_role(get("role"))
         if role is None:
-            problems.append(Problem("unknown_role", {"role": get("role")}))
+            problems.append(Problem("unknown_role", {"typed": get("role")}))
         hamlet = find_hamlet(commune, get("hamlet")) if get("hamlet") else None
         if get("hamlet") and hamlet is None:
             problems.append(
@@ -454,6 +456,14 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
     if not result.rows and not result.errors:
         result.errors.append((0, [Problem("no_rows")]))
     return result
+
+
+def _better_name(stored: str | None, typed: str) -> str:
+    """The typed name where it corrects the stored one; the stored one where the two differ
+    only by diacritics the typed one lacks ("Le Thi Thu" keeps "Lê Thị Thu")."""
+    if stored is None or strip_diacritics(stored) != strip_diacritics(typed):
+        return typed
+    return typed if stored == fold(stored) and typed != fold(typed) else stored
 
 
 @dataclass(frozen=True)
@@ -505,7 +515,7 @@ async def import_roster(
             inactive += 1
             continue
         wanted: dict[str, object] = {
-            "full_name": row.full_name,
+            "full_name": _better_name(person.full_name, row.full_name),
             "role": row.role.value,
             "hamlet_id": row.hamlet.id if row.hamlet and row.role not in COMMUNE_ROLES else None,
         }
