@@ -469,6 +469,8 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
 
     async with _session(settings) as session:
         communes = await admin.communes(session=session, name=args.commune)
+        if not communes:
+            print(say(settings, "cli.list.empty"))
         now = utcnow()
         for commune in communes:
             tz = ZoneInfo(commune.timezone)
@@ -494,12 +496,19 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
                     settings,
                     state,
                     commune=commune.display_name,
-                    digest=t(settings.default_language, f"schedule.name.digest_{args.kind}"),
+                    digest=_lower_first(
+                        t(settings.default_language, f"schedule.name.digest_{args.kind}")
+                    ),
                     period=period.label,
                     count=queued or 0,
                 )
             )
     return 0
+
+
+def _lower_first(text: str) -> str:
+    """A title ("Báo cáo tuần") mid-sentence: "chưa gửi báo cáo tuần"."""
+    return text[:1].lower() + text[1:]
 
 
 async def remind(settings: Settings, args: argparse.Namespace) -> int:
@@ -513,6 +522,8 @@ async def remind(settings: Settings, args: argparse.Namespace) -> int:
     job = "remind_again" if args.again else "remind"
     async with _session(settings) as session:
         communes = await admin.communes(session=session, name=args.commune)
+        if not communes:
+            print(say(settings, "cli.list.empty"))
         now = utcnow()
         for commune in communes:
             monday = week_start(now.astimezone(ZoneInfo(commune.timezone)).date())
@@ -602,7 +613,7 @@ async def outbox(settings: Settings, args: argparse.Namespace) -> int:
         overview = await messages.overview(session=session)
         print(
             "  ".join(
-                f"{say(settings, f'outbox.status.{status}')}: {overview.counts[status]}"
+                f"{say(settings, f'cli.outbox.status.{status}')}: {overview.counts[status]}"
                 for status in OutboxStatus
             )
         )
@@ -610,6 +621,6 @@ async def outbox(settings: Settings, args: argparse.Namespace) -> int:
             # Chat ids are shortened: a tipster's chat must not be readable here either.
             print(
                 f"  #{row.id} {row.channel} …{row.chat_id[-3:]} {row.purpose} "
-                f"{say(settings, 'outbox.attempts', count=row.attempts)} {row.last_error}"
+                f"{say(settings, 'cli.outbox.attempts', count=row.attempts)} {row.last_error}"
             )
     return 0
