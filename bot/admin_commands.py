@@ -188,8 +188,11 @@ async def person(settings: Settings, args: argparse.Namespace) -> int:
             lines = await stored_about(session, args.id, with_tips=False)
         if not lines:
             return _fail(settings, "cli.error.no_person", ids=args.id)
+        lang = settings.default_language
         for what, value in lines:
-            print(f"{what:<24} {value}")
+            label = t(lang, "data." + what.replace(" ", "_"))
+            shown = t(lang, f"role.{value}") if what == "role" else value
+            print(f"{label + ':':<28} {shown}")
         print(say(settings, "cli.person.tips_hidden"))
         return 0
     return await person_add(settings, args)

@@ -31,6 +31,10 @@ def _fail(settings: Settings, key: str, **values: object) -> int:
     return 1
 
 
+def _reason(settings: Settings, exc: backup.BackupError) -> str:
+    return _say(settings, f"cli.backup.{exc.key}", **exc.values)
+
+
 def _sqlite_path(settings: Settings) -> Path | None:
     url = make_url(settings.resolved_database_url)
     return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
@@ -87,7 +91,7 @@ def _passphrase(settings: Settings, confirm: bool) -> str:
         return given
     first = getpass.getpass(_say(settings, "cli.key.passphrase"))
     if confirm and getpass.getpass(_say(settings, "cli.key.passphrase_again")) != first:
-        raise backup.BackupError(_say(settings, "cli.key.passphrases_differ"))
+        raise backup.BackupError("passphrases_differ")
     return first
 
 
@@ -99,7 +103,7 @@ async def make_backup(settings: Settings, args: argparse.Namespace) -> int:
             args.file, keys=keys, passphrase=_passphrase(settings, True), sqlite_path=sqlite
         )
     except backup.BackupError as exc:
-        return _fail(settings, "cli.key.backup_failed", reason=exc)
+        return _fail(settings, "cli.key.backup_failed", reason=_reason(settings, exc))
     if sqlite is None:
         print(_say(settings, "cli.key.backup_keys_only", file=args.file))
     else:
@@ -111,7 +115,7 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         contents = backup.read(args.file, passphrase=_passphrase(settings, False))
     except backup.BackupError as exc:
-        return _fail(settings, "cli.key.restore_failed", reason=exc)
+        return _fail(settings, "cli.key.restore_failed", reason=_reason(settings, exc))
     sqlite = _sqlite_path(settings)
     if contents.has_database and sqlite is None:
         return _fail(settings, "cli.key.restore_sqlite_into_pg")

@@ -157,7 +157,7 @@ def test_a_backup_restored_into_an_empty_folder_gives_a_working_database_and_key
     _use(monkeypatch, env / "b")
     monkeypatch.setenv("BACKUP_PASSPHRASE", "not the passphrase")
     assert main(["restore", str(file)]) == 1
-    assert "wrong passphrase" in capsys.readouterr().err
+    assert "sai mật khẩu" in capsys.readouterr().err
     assert not (env / "b").exists()
     monkeypatch.setenv("BACKUP_PASSPHRASE", PASSPHRASE)
     assert main(["restore", str(file)]) == 0
@@ -202,5 +202,5 @@ def test_a_backup_needs_a_real_passphrase(env, monkeypatch, capsys, short):
     (env / "a" / "data").mkdir(parents=True)
     (env / "a" / "data" / "binhyen.db").write_bytes(b"")
     assert main(["backup", str(env / "x.zip")]) == 1
-    assert "passphrase of at least" in capsys.readouterr().err
+    assert "mật khẩu phải có ít nhất" in capsys.readouterr().err
     assert not (env / "x.zip").exists()
