@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.invite_sheet import Card, SheetWords, write_sheet
 from bot.settings import Settings
-from locales import available_languages, t
+from locales import FALLBACK, available_languages, catalogue, t
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
@@ -47,6 +47,8 @@ def _fail(settings: Settings, key: str, **values: object) -> int:
 
 def admin_error(language: str, exc: admin.AdminError) -> str:
     """An AdminError in words: its key under cli.error, a role value as the role's word."""
+    if f"cli.error.{exc.key}" not in catalogue(FALLBACK):
+        return exc.key  # a message written out where it was raised
     values = {k: t(language, f"role.{v}") if k == "role" else v for k, v in exc.values.items()}
     return t(language, f"cli.error.{exc.key}", **values)
 

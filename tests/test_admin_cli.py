@@ -470,3 +470,15 @@ def test_list_warns_of_a_commune_whose_urgent_alerts_reach_nobody(cli_db, capsys
     assert code == 0
     assert "⚠ Xã Vĩnh Hậu: cảnh báo khẩn chưa đến được ai" in out
     assert "binhyen invite" in out
+
+
+def test_an_admin_error_is_said_in_the_admins_language():
+    from bot.admin_commands import admin_error
+    from storage.admin import AdminError
+
+    refused = AdminError("needs_hamlet", role="team_member")
+    assert admin_error("vi", refused) == (
+        "Người có vai trò tổ viên phải thuộc một thôn/ấp: xin ghi thêm --hamlet."
+    )
+    assert admin_error("en", refused) == "A team member belongs to a hamlet: add --hamlet."
+    assert admin_error("vi", AdminError("Ấp này đã giải thể.")) == "Ấp này đã giải thể."
