@@ -482,3 +482,15 @@ def test_an_admin_error_is_said_in_the_admins_language():
     )
     assert admin_error("en", refused) == "A team member belongs to a hamlet: add --hamlet."
     assert admin_error("vi", AdminError("Ấp này đã giải thể.")) == "Ấp này đã giải thể."
+
+
+def test_invite_on_zalo_alone_prints_codes_to_type_and_no_link(cli_db, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "12345:zalo-secret")
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "invite", "--person", "4", "--format", "png")
+    assert code == 0 and "https://" not in out and "(không có link Telegram)" in out
+    assert re.search(r"Mã mời gõ trên Zalo: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", out)
+    sheet = Path(cli_db) / "data" / "invites" / "invites-thon-phu-my.png"
+    assert sheet.exists() and _qr_texts(sheet) == []
