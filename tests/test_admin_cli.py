@@ -27,6 +27,17 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+ROSTER_HEADER = "full_name,role,hamlet,team,team_kind,phone,title,language\n"
+
+
+def tan_hoa(capsys, *hamlets: str, label: str | None = None) -> tuple[int, str, str]:
+    """Xã Tân Hòa in Đồng Nai, with these hamlets."""
+    args = ["commune", "add", "--province", "Đồng Nai", "--name", "Tân Hòa"]
+    for hamlet in hamlets:
+        args += ["--hamlet", hamlet]
+    return run(capsys, *args, *(["--hamlet-label", label] if label else []))
+
+
 def test_demo_then_list_shows_the_commune(cli_db, capsys):
     assert run(capsys, "demo")[0] == 0
     code, out, _ = run(capsys, "list")
@@ -130,19 +141,7 @@ def test_a_role_typed_in_any_form_is_the_same_role():
 
 
 def test_a_duplicate_hamlet_team_or_person_is_refused_in_one_line(cli_db, capsys):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-        "--hamlet-label",
-        "ấp",
-    )
+    tan_hoa(capsys, "Phú Mỹ", label="ấp")
     for typed in ("Ap Phu My", "Phu My", "phú  mỹ"):
         code, out, err = run(
             capsys, "hamlet", "add", "--commune", "Tan Hoa", "--label", "ấp", typed
@@ -187,23 +186,8 @@ def test_a_duplicate_hamlet_team_or_person_is_refused_in_one_line(cli_db, capsys
     assert code == 2 and "Chưa rõ vai trò «boss»" in err and "Traceback" not in err
 
 
-ROSTER_HEADER = "full_name,role,hamlet,team,team_kind,phone,title,language\n"
-
-
 def test_roster_with_a_bad_row_imports_nothing_and_names_the_row(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-        "--hamlet",
-        "An Lạc",
-    )
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc")
     roster = tmp_path / "roster.csv"
     roster.write_text(
         ROSTER_HEADER
@@ -219,21 +203,7 @@ def test_roster_with_a_bad_row_imports_nothing_and_names_the_row(cli_db, capsys,
 
 
 def test_importing_the_same_roster_twice_changes_nothing(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-        "--hamlet",
-        "An Lạc",
-        "--hamlet-label",
-        "ấp",
-    )
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc", label="ấp")
     roster = tmp_path / "roster.csv"
     rows = (
         "Nguyễn Văn Hùng,trưởng ấp,Phú Mỹ,,,0912 345 678,ông,\n"
@@ -270,17 +240,7 @@ def test_importing_the_same_roster_twice_changes_nothing(cli_db, capsys, tmp_pat
 
 
 def test_a_roster_naming_one_person_twice_imports_nothing(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-    )
+    tan_hoa(capsys, "Phú Mỹ")
     roster = tmp_path / "roster.csv"
     roster.write_text(
         ROSTER_HEADER
@@ -297,17 +257,7 @@ def test_a_roster_naming_one_person_twice_imports_nothing(cli_db, capsys, tmp_pa
 
 
 def test_roster_normalises_names_to_nfc(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-    )
+    tan_hoa(capsys, "Phú Mỹ")
     nfd = unicodedata.normalize("NFD", "Nguyễn Văn Hùng")
     roster = tmp_path / "roster.csv"
     roster.write_bytes(
@@ -326,7 +276,7 @@ def test_roster_normalises_names_to_nfc(cli_db, capsys, tmp_path):
 
 
 def test_roster_that_is_not_utf8_is_refused(cli_db, capsys, tmp_path):
-    run(capsys, "commune", "add", "--province", "Đồng Nai", "--name", "Tân Hòa")
+    tan_hoa(capsys)
     roster = tmp_path / "roster.csv"
     roster.write_bytes((ROSTER_HEADER + "Nguyễn Văn Hùng,resident,,,,,,\n").encode("utf-16"))
     code, _, err = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
@@ -405,23 +355,7 @@ def test_invite_for_a_commune_prints_a_pdf_per_hamlet(cli_db, capsys, monkeypatc
 
 
 def test_remind_names_the_hamlet_heads_it_could_not_reach(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
-        "--hamlet",
-        "An Lạc",
-        "--hamlet",
-        "Bình An",
-        "--hamlet-label",
-        "ấp",
-    )
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc", "Bình An", label="ấp")
     roster = tmp_path / "roster.csv"
     roster.write_text(
         ROSTER_HEADER
