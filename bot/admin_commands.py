@@ -212,7 +212,9 @@ async def person_add(settings: Settings, args: argparse.Namespace) -> int:
             team = await _team(session, hamlet, args.team) if args.team else None
             language = args.language or settings.default_language
             if language not in available_languages():
-                raise admin.AdminError("no_language", language=language)
+                raise admin.AdminError(
+                    "no_language", language=language, languages=", ".join(available_languages())
+                )
             twin = await admin.find_twin(
                 session, commune=commune, full_name=args.name, hamlet=hamlet, phone=args.phone
             )
@@ -448,7 +450,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
     language = args.language or settings.default_language
     if language not in available_languages():
-        raise admin.AdminError("no_language", language=language)
+        raise admin.AdminError(
+            "no_language", language=language, languages=", ".join(available_languages())
+        )
     async with _session(settings) as session:
         commune = await admin.find_commune(session, args.commune)
         now = utcnow()

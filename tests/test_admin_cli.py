@@ -113,6 +113,10 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
     assert "Tổ liên gia PCCC số 3 (liên gia an toàn PCCC)" in listing
     assert "Châu Văn Sơn — trưởng thôn (chưa liên kết tài khoản chat)" in listing
     assert "Lâm Văn Tài — cán bộ Công an" in listing
+    code, _, err = run(
+        capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "admin", "--language", "xx", "Y"
+    )
+    assert code == 1 and "Chưa có bản dịch cho ngôn ngữ «xx» (có: vi, en" in err
     code, _, err = run(capsys, "hamlet", "add", "--commune", "Nowhere", "X")
     assert (
         code == 1
