@@ -43,7 +43,8 @@ class ConsoleSender:
         reply = Reply(text, [[Button(b["label"], b["data"]) for b in row] for row in buttons])
         image = f"\n   [{media[0]}: {media[1]}]" if media else ""
         body = numbered_text(reply, self.language).replace("\n", "\n   ")
-        print(f"\n📨 (message for {chat_id}){image}\n   {body}\n", file=self.out)
+        to = t(self.language, "cli.console.message_for", chat=chat_id)
+        print(f"\n📨 ({to}){image}\n   {body}\n", file=self.out)
         await remember_menu(self.sessions, Channel.CONSOLE, chat_id, reply)
 
 
@@ -155,7 +156,7 @@ class Console:
                 lat, lon = (float(x) for x in rest.split())
                 return Incoming(**base, location=(lat, lon))
             except ValueError:
-                print("Usage: !location 10.95 106.82")
+                print(t(self.language, "cli.console.location_usage"))
         return Incoming(**base, text=line)
 
     def show(self, replies: list[Reply]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, write_key_file
+from locales import t
 from storage import backup, way_back
 from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.keyring import Keyring
@@ -20,9 +21,18 @@ from storage.keyring import Keyring
 PASSPHRASE_VARIABLE = "BACKUP_PASSPHRASE"
 
 
-def _fail(message: str) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+def _say(settings: Settings, key: str, **values: object) -> str:
+    return t(settings.default_language, key, **values)
+
+
+def _fail(settings: Settings, key: str, **values: object) -> int:
+    message = _say(settings, key, **values)
+    print(t(settings.default_language, "cli.error_line", message=message), file=sys.stderr)
     return 1
+
+
+def _reason(settings: Settings, exc: backup.BackupError) -> str:
+    return _say(settings, f"cli.backup.{exc.key}", **exc.values)
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -56,42 +66,32 @@ async def _rotate(settings: Settings) -> int:
     if settings.tip_key:
         keys = settings.resolved_tip_keys()
         if len(keys.keys) < 2:
-            return _fail(
-                "TIP_KEY is set in the environment: put a new key first and the old one after "
-                "a comma (TIP_KEY=NEW,OLD; `binhyen key new` prints one), run this again with "
-                "the bot stopped, then leave only NEW in TIP_KEY and start the bot."
-            )
+            return _fail(settings, "cli.key.env_needs_two")
         done, left = await _reseal(settings, keys)
-        print(f"{done.resealed} way(s) back sealed again under the first key of TIP_KEY.")
+        print(_say(settings, "cli.key.env_resealed", count=done.resealed))
         if left:
-            return _fail(f"{left} way(s) back could not be opened with TIP_KEY's keys: keep them")
-        print("Leave only the first key in TIP_KEY, then start the bot.")
+            return _fail(settings, "cli.key.env_left", count=left)
+        print(_say(settings, "cli.key.env_done"))
         return 0
     old = settings.resolved_tip_keys()
     ring = Keyring.generate(keep=old.keys)
     write_key_file(settings.tip_key_file, ring.dump())  # the old keys still open, meanwhile
     done, left = await _reseal(settings, ring)
     if left:
-        print(f"{done.resealed} way(s) back sealed again under the new key.")
-        return _fail(
-            f"{left} way(s) back could not be opened with any key in {settings.tip_key_file}: "
-            "the old keys stay in it"
-        )
+        print(_say(settings, "cli.key.file_resealed", count=done.resealed))
+        return _fail(settings, "cli.key.file_left", count=left, file=settings.tip_key_file)
     write_key_file(settings.tip_key_file, Keyring(ring.keys[:1]).dump())
-    print(
-        f"{done.resealed} way(s) back sealed again under a new key; the old key is gone from "
-        f"{settings.tip_key_file}. Tip codes and pseudonyms (SECRET_KEY) are unchanged."
-    )
+    print(_say(settings, "cli.key.file_done", count=done.resealed, file=settings.tip_key_file))
     return 0
 
 
-def _passphrase(confirm: bool) -> str:
+def _passphrase(settings: Settings, confirm: bool) -> str:
     given = os.environ.get(PASSPHRASE_VARIABLE)
     if given:
         return given
-    first = getpass.getpass("Passphrase for the keys in the backup: ")
-    if confirm and getpass.getpass("The same again: ") != first:
-        raise backup.BackupError("the two passphrases differ")
+    first = getpass.getpass(_say(settings, "cli.key.passphrase"))
+    if confirm and getpass.getpass(_say(settings, "cli.key.passphrase_again")) != first:
+        raise backup.BackupError("passphrases_differ")
     return first
 
 
@@ -99,35 +99,33 @@ async def make_backup(settings: Settings, args: argparse.Namespace) -> int:
     sqlite = _sqlite_path(settings)
     keys = backup.Keys(settings.resolved_secret_key(), settings.resolved_tip_keys())
     try:
-        backup.write(args.file, keys=keys, passphrase=_passphrase(True), sqlite_path=sqlite)
-    except backup.BackupError as exc:
-        return _fail(str(exc))
-    if sqlite is None:
-        print(
-            f"Wrote the keys to {args.file}, sealed with the passphrase. The database is "
-            "PostgreSQL's: back it up with pg_dump (e.g. pg_dump -Fc binhyen > binhyen.dump) "
-            "and keep the two apart from each other."
+        backup.write(
+            args.file, keys=keys, passphrase=_passphrase(settings, True), sqlite_path=sqlite
         )
+    except backup.BackupError as exc:
+        return _fail(settings, "cli.key.backup_failed", reason=_reason(settings, exc))
+    if sqlite is None:
+        print(_say(settings, "cli.key.backup_keys_only", file=args.file))
     else:
-        print(f"Wrote the keys, sealed with the passphrase, and the database to {args.file}.")
+        print(_say(settings, "cli.key.backup_written", file=args.file))
     return 0
 
 
 async def restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        contents = backup.read(args.file, passphrase=_passphrase(False))
+        contents = backup.read(args.file, passphrase=_passphrase(settings, False))
     except backup.BackupError as exc:
-        return _fail(str(exc))
+        return _fail(settings, "cli.key.restore_failed", reason=_reason(settings, exc))
     sqlite = _sqlite_path(settings)
     if contents.has_database and sqlite is None:
-        return _fail("this backup holds a SQLite database, and DATABASE_URL names PostgreSQL")
+        return _fail(settings, "cli.key.restore_sqlite_into_pg")
     secret_file = settings.data_dir / "secret.key"
     targets = [secret_file, settings.tip_key_file]
     if contents.has_database and sqlite is not None:
         targets.append(sqlite)
     found = [str(p) for p in targets if p.exists()]
     if found:
-        return _fail(f"a restore goes where nothing is yet; found {', '.join(found)}")
+        return _fail(settings, "cli.key.restore_not_empty", found=", ".join(found))
     write_key_file(secret_file, contents.keys.secret.decode())
     write_key_file(settings.tip_key_file, contents.keys.tip_keys.dump())
     if contents.has_database and sqlite is not None:
@@ -137,12 +135,9 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
             await upgrade(engine, keys=MigrationKeys(contents.keys.tip_keys, contents.keys.secret))
         finally:
             await engine.dispose()
-        print(f"Restored the database to {sqlite} and the keys to {settings.data_dir}.")
+        print(_say(settings, "cli.key.restored", database=sqlite, folder=settings.data_dir))
     else:
-        print(
-            f"Restored the keys to {settings.data_dir}. Load the database with pg_restore "
-            "(e.g. pg_restore -d binhyen binhyen.dump)."
-        )
+        print(_say(settings, "cli.key.restored_keys", folder=settings.data_dir))
     overridden = [
         name
         for name, differs in (
@@ -158,5 +153,5 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
         if differs
     ]
     for name in overridden:
-        print(f"Note: {name} is set in the environment, differs from the restored key, and wins.")
+        print(_say(settings, "cli.key.overridden", name=name))
     return 0

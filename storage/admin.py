@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from locales import FALLBACK
+from locales import FALLBACK, t
 from locales import t as tr
-from locales.text import canonical, clean, strip_diacritics
+from locales.text import canonical, clean, first_upper, fold, strip_diacritics
 from storage import hamlet_kinds
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
@@ -36,7 +36,21 @@ _PHONE = re.compile(r"\+?[0-9 ]+")
 
 
 class AdminError(Exception):
-    """A request the data does not allow; the message says what to do."""
+    """A request the data does not allow. It carries a catalogue key under ``cli.error`` and
+    its values, so the command line says it in the admin's language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.values}" if self.values else self.key
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two names an admin means as one: "Ap Phu My" and "Ấp Phú Mỹ", "phú  mỹ" and "Phú Mỹ"."""
+    return strip_diacritics(a) == strip_diacritics(b)
 
 
 async def get_or_create_province(session: AsyncSession, name: str, label: str = "tỉnh") -> Province:
@@ -62,10 +76,19 @@ async def create_commune(
 ) -> Commune:
     prov = await get_or_create_province(session, province)
     name = clean(name.strip())
-    if await session.scalar(
-        select(Commune).where(Commune.province_id == prov.id, Commune.name == name)
-    ):
-        raise AdminError(f"{label} {name} already exists in {prov.name}")
+    existing = (
+        await session.scalars(select(Commune.name).where(Commune.province_id == prov.id))
+    ).all()
+    twin = next((c for c in existing if same_name(c, name)), None)
+    if twin is not None:
+        raise AdminError(
+            "commune_exists", commune=f"{first_upper(label)} {twin}", province=prov.name
+        )
+    seen: list[str] = []
+    for hamlet in hamlets or []:
+        if any(same_name(hamlet, other) for other in seen):
+            raise AdminError("hamlet_twice", hamlet=hamlet)
+        seen.append(hamlet)
     district_id = None
     if district:
         d = await session.scalar(
@@ -95,14 +118,27 @@ async def add_hamlet(
     households: int | None = None,
 ) -> Hamlet:
     """A hamlet of a known kind (storage.hamlet_kinds); a name that starts with its kind
-    ("Ấp Vĩnh Phú") gives the kind, whatever label says."""
+    ("Ấp Vĩnh Phú") gives the kind, whatever label says. One already there, also typed
+    without diacritics ("Ap Phu My"), is refused."""
     named, bare = hamlet_kinds.split_name(clean(name.strip()))
+    if not strip_diacritics(bare):
+        raise AdminError("hamlet_name_empty")
     try:
         kind = hamlet_kinds.checked(named or label)
     except hamlet_kinds.UnknownKind as error:
         raise AdminError(
             tr(FALLBACK, "hamlet_kind.unknown", kind=label, kinds=error.kinds)
         ) from None
+    existing = (await session.scalars(select(Hamlet).where(Hamlet.commune_id == commune.id))).all()
+    typed = (bare, f"{kind} {bare}")
+    for other in existing:
+        if any(same_name(a, b) for a in typed for b in (other.name, other.display_name)):
+            raise AdminError(
+                "hamlet_exists",
+                hamlet=other.display_name,
+                id=other.id,
+                commune=commune.display_name,
+            )
     hamlet = Hamlet(commune_id=commune.id, name=bare, label=kind, households=households)
     session.add(hamlet)
     await session.flush()
@@ -122,7 +158,7 @@ async def find_commune(session: AsyncSession, name_or_id: str) -> Commune:
             matches = [c for c in rows if strip_diacritics(c.name) == stripped]
         commune = matches[0] if len(matches) == 1 else None
     if commune is None:
-        raise AdminError(f"no commune {name_or_id!r}; 'binhyen list' shows them")
+        raise AdminError("no_commune", commune=name_or_id)
     return commune
 
 
@@ -152,8 +188,20 @@ def find_hamlet(commune: Commune, name: str) -> Hamlet | None:
     return found[0] if len(found) == 1 else None
 
 
+async def find_team(session: AsyncSession, hamlet: Hamlet, name: str) -> Team | None:
+    """The hamlet's team of that name, however its diacritics were typed."""
+    existing = (await session.scalars(select(Team).where(Team.hamlet_id == hamlet.id))).all()
+    return next((x for x in existing if same_name(x.name, name)), None)
+
+
 async def add_team(session: AsyncSession, hamlet: Hamlet, name: str, kind: TeamKind) -> Team:
-    team = Team(hamlet_id=hamlet.id, name=clean(name.strip()), kind=kind)
+    name = clean(name.strip())
+    if not strip_diacritics(name):
+        raise AdminError("team_name_empty")
+    twin = await find_team(session, hamlet, name)
+    if twin is not None:
+        raise AdminError("team_exists", team=twin.name, id=twin.id, hamlet=hamlet.display_name)
+    team = Team(hamlet_id=hamlet.id, name=name, kind=kind)
     session.add(team)
     await session.flush()
     return team
@@ -203,7 +251,7 @@ async def add_person(
     language: str = "vi",
 ) -> Person:
     if role in HAMLET_ROLES and hamlet is None:
-        raise AdminError(f"a {role} belongs to a hamlet: name the hamlet")
+        raise AdminError("needs_hamlet", role=role.value)
     person = Person(
         full_name=clean(full_name.strip()),
         role=role,
@@ -228,26 +276,38 @@ async def issue_invite(session: AsyncSession, person: Person, ttl_days: int) -> 
     return invite
 
 
-# --- roster import ----------------------------------------------------------------------
+# --- roles typed as words, roster import ---------------------------------------------------
 
+# Folded (strip_diacritics) words an admin types for a role, besides the codes themselves:
+# the titles each kind of hamlet gives its head, and the English words.
 ROLE_WORDS: dict[str, Role] = {
-    "truong thon": Role.HAMLET_HEAD,
-    "truong ap": Role.HAMLET_HEAD,
-    "truong ban": Role.HAMLET_HEAD,
-    "truong xom": Role.HAMLET_HEAD,
+    **{
+        f"truong {kind}": Role.HAMLET_HEAD
+        for kind in ("thon", "ap", "ban", "xom", "khom", "buon", "lang", "phum", "soc", "khu pho")
+    },
     "to truong to dan pho": Role.HAMLET_HEAD,
+    "hamlet head": Role.HAMLET_HEAD,
+    "to truong": Role.TEAM_LEAD,
+    "doi truong": Role.TEAM_LEAD,
+    "team lead": Role.TEAM_LEAD,
     "to vien": Role.TEAM_MEMBER,
     "thanh vien": Role.TEAM_MEMBER,
     "to pho": Role.TEAM_MEMBER,
-    "to truong": Role.TEAM_LEAD,
+    "team member": Role.TEAM_MEMBER,
+    "can bo": Role.OFFICER,
     "can bo cong an": Role.OFFICER,
     "cong an": Role.OFFICER,
+    "cong an xa": Role.OFFICER,
     "quan tri": Role.ADMIN,
+    "quan tri vien": Role.ADMIN,
     "nguoi dan": Role.RESIDENT,
+    "dan": Role.RESIDENT,
 }
 TEAM_WORDS: dict[str, TeamKind] = {
     "to bao ve an ninh trat tu": TeamKind.SECURITY,
+    "bao ve an ninh trat tu": TeamKind.SECURITY,
     "an ninh": TeamKind.SECURITY,
+    "antt": TeamKind.SECURITY,
     "tu quan": TeamKind.SELF_GOVERNING,
     "lien gia an toan pccc": TeamKind.FIRE_SAFETY,
     "pccc": TeamKind.FIRE_SAFETY,
@@ -258,11 +318,39 @@ ROSTER_COLUMNS = ("full_name", "role", "hamlet", "team", "team_kind", "phone", "
 
 
 def _parse_choice(value: str, codes: type[_E], words: dict[str, _E]) -> _E | None:
-    value = value.strip()
+    folded = strip_diacritics(value)
     try:
-        return codes(value.lower())
+        return codes(folded.replace(" ", "_"))
     except ValueError:
-        return words.get(strip_diacritics(value))
+        return words.get(folded)
+
+
+def parse_role(text: str) -> Role | None:
+    """A role from its code ("hamlet_head") or its words, with or without diacritics
+    ("trưởng ấp", "truong thon", "cán bộ", "người dân")."""
+    return _parse_choice(text, Role, ROLE_WORDS)
+
+
+def parse_team_kind(text: str) -> TeamKind | None:
+    return _parse_choice(text, TeamKind, TEAM_WORDS)
+
+
+def phone_key(phone: str | None) -> str | None:
+    """One form for a phone number however it was written: "+84 912 345 678" = "0912345678"."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^0-9]", "", phone)
+    if phone.strip().startswith("+84") or (digits.startswith("84") and len(digits) == 11):
+        digits = "0" + digits[2:]
+    return digits or None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a roster line: a catalogue key under ``cli.roster`` and its values."""
+
+    key: str
+    values: dict[str, str | int] = field(default_factory=dict)
 
 
 @dataclass
@@ -275,13 +363,18 @@ class RosterRow:
     team_kind: TeamKind
     phone: str | None
     title: str | None
-    language: str
+    language: str | None
 
 
 @dataclass
 class RosterResult:
     rows: list[RosterRow] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    # (line, what is wrong with it); line 0 is the whole file.
+    errors: list[tuple[int, list[Problem]]] = field(default_factory=list)
+
+
+def _row_key(name: str, hamlet: Hamlet | None) -> tuple[str, int | None]:
+    return strip_diacritics(name), hamlet.id if hamlet else None
 
 
 def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterResult:
@@ -290,16 +383,30 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        result.errors.append(f"the file is not UTF-8 (byte {exc.start}): save it as CSV UTF-8")
+        result.errors.append((0, [Problem("not_utf8", {"byte": exc.start})]))
         return result
     reader = csv.DictReader(io.StringIO(clean(text)))
-    missing = {"full_name", "role"} - set(reader.fieldnames or [])
+    fields = [(f or "").strip() for f in reader.fieldnames or []]
+    reader.fieldnames = fields
+    missing = {"full_name", "role"} - set(fields)
     if missing:
         result.errors.append(
-            f"line 1: missing column(s) {', '.join(sorted(missing))}; "
-            f"expected {', '.join(ROSTER_COLUMNS)}"
+            (
+                1,
+                [
+                    Problem(
+                        "missing_columns",
+                        {
+                            "columns": ", ".join(sorted(missing)),
+                            "expected": ",".join(ROSTER_COLUMNS),
+                        },
+                    )
+                ],
+            )
         )
         return result
+    by_phone: dict[str, int] = {}
+    by_name: dict[tuple[str, int | None], int] = {}
     for row in reader:
         line = reader.line_num
 
@@ -308,37 +415,46 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
 
         problems = []
         name = get("full_name")
-        if not name:
-            problems.append("full_name is empty")
-        role = _parse_choice(get("role"), Role, ROLE_WORDS)
+        if not strip_diacritics(name):
+            problems.append(Problem("name_empty"))
+        role = parse_role(get("role"))
         if role is None:
-            problems.append(
-                f"unknown role {get('role')!r} (use {', '.join(r.value for r in Role)})"
-            )
+            problems.append(Problem("unknown_role", {"typed": get("role")}))
         hamlet = find_hamlet(commune, get("hamlet")) if get("hamlet") else None
         if get("hamlet") and hamlet is None:
-            problems.append(f"no hamlet {get('hamlet')!r} in {commune.display_name}")
+            problems.append(
+                Problem("no_hamlet", {"hamlet": get("hamlet"), "commune": commune.display_name})
+            )
         elif role in HAMLET_ROLES and hamlet is None:
-            problems.append(f"role {role} needs a hamlet")
-        kind = _parse_choice(get("team_kind") or "security", TeamKind, TEAM_WORDS)
+            problems.append(Problem("needs_hamlet", {"role": str(role)}))
+        kind = parse_team_kind(get("team_kind") or "security")
         if kind is None:
-            problems.append(f"unknown team_kind {get('team_kind')!r}")
+            problems.append(Problem("unknown_team_kind", {"kind": get("team_kind")}))
         if get("team") and hamlet is None:
-            problems.append("a team needs a hamlet")
-        language = get("language") or "vi"
-        if language not in languages:
-            problems.append(f"no catalogue for language {language!r}")
+            problems.append(Problem("team_needs_hamlet"))
+        language = get("language") or None
+        if language and language not in languages:
+            problems.append(Problem("unknown_language", {"language": language}))
         phone = get("phone") or None
         if phone and not _PHONE.fullmatch(phone):
-            problems.append(f"phone {phone!r} is not a number")
+            problems.append(Problem("bad_phone", {"phone": phone}))
+        phone_twin = by_phone.get(phone_key(phone) or "")
+        if phone_twin:
+            problems.append(Problem("same_phone", {"phone": phone or "", "other": phone_twin}))
+        name_twin = by_name.get(_row_key(name, hamlet)) if name and not phone_twin else None
+        if name_twin:
+            problems.append(Problem("same_person", {"name": name, "other": name_twin}))
         if problems:
-            result.errors.append(f"line {line}: " + "; ".join(problems))
+            result.errors.append((line, problems))
             continue
         assert role is not None and kind is not None
+        if phone_key(phone):
+            by_phone[phone_key(phone) or ""] = line
+        by_name[_row_key(name, hamlet)] = line
         result.rows.append(
             RosterRow(
                 line,
-                name,
+                clean(name),
                 role,
                 hamlet,
                 get("team") or None,
@@ -349,43 +465,117 @@ def parse_roster(commune: Commune, raw: bytes, languages: set[str]) -> RosterRes
             )
         )
     if not result.rows and not result.errors:
-        result.errors.append("the file has no rows")
+        result.errors.append((0, [Problem("no_rows")]))
     return result
 
 
-async def import_roster(session: AsyncSession, commune: Commune, result: RosterResult) -> int:
-    teams: dict[tuple[int, str], Team] = {}
+def _better_name(stored: str | None, typed: str) -> str:
+    """The typed name where it corrects the stored one; the stored one where the two differ
+    only by diacritics the typed one lacks ("Le Thi Thu" keeps "Lê Thị Thu")."""
+    if stored is None or strip_diacritics(stored) != strip_diacritics(typed):
+        return typed
+    return typed if stored == fold(stored) and typed != fold(typed) else stored
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    inactive: int = 0  # matched a deactivated person, who stays as they are
+
+
+async def import_roster(
+    session: AsyncSession, commune: Commune, result: RosterResult, default_language: str = "vi"
+) -> ImportCounts:
+    """Add or update each row's person, so that importing the same file again changes
+    nothing: a row is the person of the commune with its phone number, else with its name in
+    its hamlet. Empty columns leave what is stored as it is."""
+    people = list(
+        (await session.scalars(select(Person).where(Person.commune_id == commune.id))).all()
+    )
+    by_phone = {phone_key(p.phone): p for p in people if phone_key(p.phone)}
+    by_name = {_row_key(p.full_name or "", p.hamlet): p for p in people}
+    added = updated = unchanged = inactive = 0
     for row in result.rows:
         team = None
         if row.team_name and row.hamlet:
-            key = (row.hamlet.id, canonical(row.team_name))
-            team = teams.get(key)
-            if team is None:
-                existing = (
-                    await session.scalars(select(Team).where(Team.hamlet_id == row.hamlet.id))
-                ).all()
-                team = next((t for t in existing if canonical(t.name) == key[1]), None)
-                team = team or await add_team(session, row.hamlet, row.team_name, row.team_kind)
-                teams[key] = team
-        await add_person(
-            session,
-            commune=commune,
-            full_name=row.full_name,
-            role=row.role,
-            hamlet=row.hamlet,
-            team=team,
-            phone=row.phone,
-            title=row.title,
-            language=row.language,
-        )
-    return len(result.rows)
+            team = await find_team(session, row.hamlet, row.team_name)
+            team = team or await add_team(session, row.hamlet, row.team_name, row.team_kind)
+        person = by_phone.get(phone_key(row.phone)) if row.phone else None
+        person = person or by_name.get(_row_key(row.full_name, row.hamlet))
+        if person is None:
+            person = await add_person(
+                session,
+                commune=commune,
+                full_name=row.full_name,
+                role=row.role,
+                hamlet=row.hamlet,
+                team=team,
+                phone=row.phone,
+                title=row.title,
+                language=row.language or default_language,
+            )
+            people.append(person)
+            by_name[_row_key(row.full_name, row.hamlet)] = person
+            if phone_key(row.phone):
+                by_phone[phone_key(row.phone)] = person
+            added += 1
+            continue
+        if not person.active:
+            inactive += 1
+            continue
+        wanted: dict[str, object] = {
+            "full_name": _better_name(person.full_name, row.full_name),
+            "role": row.role.value,
+            "hamlet_id": row.hamlet.id if row.hamlet and row.role not in COMMUNE_ROLES else None,
+        }
+        if team is not None:
+            wanted["team_id"] = team.id
+        for column, given in (
+            ("phone", row.phone),
+            ("title", row.title),
+            ("language", row.language),
+        ):
+            if given is not None:
+                wanted[column] = given
+        if row.phone and phone_key(row.phone) == phone_key(person.phone):
+            wanted.pop("phone")  # the same number, written another way
+        changed = {k: v for k, v in wanted.items() if getattr(person, k) != v}
+        if changed:
+            for column, new in changed.items():
+                setattr(person, column, new)
+            updated += 1
+        else:
+            unchanged += 1
+    await session.flush()
+    return ImportCounts(added, updated, unchanged, inactive)
+
+
+async def find_twin(
+    session: AsyncSession,
+    *,
+    commune: Commune,
+    full_name: str,
+    hamlet: Hamlet | None,
+    phone: str | None,
+) -> Person | None:
+    """The commune's person this one would repeat: the same phone number, else the same name
+    (diacritics aside) in the same hamlet."""
+    people = (await session.scalars(select(Person).where(Person.commune_id == commune.id))).all()
+    key = phone_key(phone)
+    by_phone = next((p for p in people if key and phone_key(p.phone) == key), None)
+    wanted = _row_key(full_name, hamlet)
+    return by_phone or next(
+        (p for p in people if _row_key(p.full_name or "", p.hamlet) == wanted), None
+    )
 
 
 # --- listing ------------------------------------------------------------------------------
 
 
-async def describe(session: AsyncSession) -> list[str]:
-    """Every commune with its hamlets, teams and people, as lines of text."""
+async def describe(session: AsyncSession, language: str = "vi") -> list[str]:
+    """Every commune with its hamlets, teams and people, as lines of text in language."""
     lines: list[str] = []
     communes = (
         await session.scalars(
@@ -393,7 +583,7 @@ async def describe(session: AsyncSession) -> list[str]:
         )
     ).all()
     if not communes:
-        return ["No commune yet. 'binhyen demo' seeds one; 'binhyen commune add' creates one."]
+        return [t(language, "cli.list.empty")]
     for commune in communes:
         people = (
             await session.scalars(
@@ -419,26 +609,45 @@ async def describe(session: AsyncSession) -> list[str]:
             .all()
         )
         lines.append(
-            f"[{commune.id}] {commune.display_name}, {commune.province.label} "
-            f"{commune.province.name} — {len(commune.hamlets)} hamlets, "
-            f"{len(teams)} teams, {len(people)} people"
+            t(
+                language,
+                "cli.list.commune",
+                id=commune.id,
+                commune=commune.display_name,
+                province=f"{commune.province.label} {commune.province.name}",
+                hamlets=len(commune.hamlets),
+                teams=len(teams),
+                people=len(people),
+            )
         )
         for person in people:
             if person.hamlet_id is None and person.role != Role.RESIDENT:
-                lines.append(_person_line(person, linked, "  "))
+                lines.append(_person_line(person, linked, "  ", language))
         for hamlet in commune.hamlets:
-            households = f", {hamlet.households} households" if hamlet.households else ""
+            households = (
+                t(language, "cli.list.households", count=hamlet.households)
+                if hamlet.households
+                else ""
+            )
             lines.append(f"  [{hamlet.id}] {hamlet.display_name}{households}")
-            for team in (t for t in teams if t.hamlet_id == hamlet.id):
-                lines.append(f"      team [{team.id}] {team.name} ({team.kind})")
+            for team in (x for x in teams if x.hamlet_id == hamlet.id):
+                kind = t(language, f"cli.team_kind.{team.kind}")
+                lines.append(t(language, "cli.list.team", id=team.id, team=team.name, kind=kind))
             for person in (p for p in people if p.hamlet_id == hamlet.id):
-                lines.append(_person_line(person, linked, "      "))
+                lines.append(_person_line(person, linked, "      ", language))
         residents = sum(1 for p in people if p.role == Role.RESIDENT)
         if residents:
-            lines.append(f"  + {residents} residents registered for tips")
+            lines.append(t(language, "cli.list.residents", count=residents))
     return lines
 
 
-def _person_line(person: Person, linked: dict[int, int], indent: str) -> str:
-    chat = "linked" if linked.get(person.id) else "no chat yet"
-    return f"{indent}person [{person.id}] {person.full_name or '-'} — {person.role} ({chat})"
+def _person_line(person: Person, linked: dict[int, int], indent: str, language: str) -> str:
+    chat = t(language, "cli.list.linked" if linked.get(person.id) else "cli.list.no_chat")
+    return indent + t(
+        language,
+        "cli.list.person",
+        id=person.id,
+        name=person.full_name or "-",
+        role=t(language, f"role.{person.role}"),
+        chat=chat,
+    )

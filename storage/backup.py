@@ -35,7 +35,13 @@ _SALT, _NONCE = 16, 12
 
 
 class BackupError(Exception):
-    """A wrong passphrase, or a file that is not a backup of this bot."""
+    """A wrong passphrase, or a file that is not a backup of this bot: a catalogue key under
+    ``cli.backup`` and its values, said in the admin's language by the command line."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ def _derive(passphrase: str, salt: bytes) -> bytes:
 
 def seal_keys(keys: Keys, passphrase: str) -> bytes:
     if len(passphrase) < MIN_PASSPHRASE:
-        raise BackupError(f"a passphrase of at least {MIN_PASSPHRASE} characters")
+        raise BackupError("short_passphrase", length=MIN_PASSPHRASE)
     plain = json.dumps(
         {
             "secret_key": base64.b64encode(keys.secret).decode(),
@@ -66,7 +72,7 @@ def open_keys(sealed: bytes, passphrase: str) -> Keys:
     try:
         plain = AESGCM(_derive(passphrase, salt)).decrypt(nonce, body, b"binhyen keys")
     except InvalidTag:
-        raise BackupError("wrong passphrase, or the file was changed") from None
+        raise BackupError("wrong_passphrase") from None
     value = json.loads(plain)
     return Keys(base64.b64decode(value["secret_key"]), Keyring.parse(value["tip_keys"]))
 
@@ -81,7 +87,7 @@ def write(path: Path, *, keys: Keys, passphrase: str, sqlite_path: Path | None) 
         copy = Path(folder) / DATABASE
         if sqlite_path is not None:
             if not sqlite_path.exists():
-                raise BackupError(f"no database at {sqlite_path}")
+                raise BackupError("no_database", path=sqlite_path)
             source, target = sqlite3.connect(sqlite_path), sqlite3.connect(copy)
             try:
                 source.backup(target)
@@ -110,9 +116,9 @@ def read(path: Path, *, passphrase: str) -> Contents:
             manifest = json.loads(archive.read(MANIFEST))
             sealed = archive.read(KEYS)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise BackupError(f"{path} is not a backup of this bot ({exc})") from None
+        raise BackupError("not_a_backup", path=path, reason=exc) from None
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"{path}: unknown backup format {manifest.get('format')!r}")
+        raise BackupError("unknown_format", path=path, format=manifest.get("format"))
     return Contents(open_keys(sealed, passphrase), manifest.get("database") == "sqlite")
 
 

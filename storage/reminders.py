@@ -59,3 +59,47 @@ async def hamlet_head_chats(
         .order_by(Identity.id)
     )
     return [HeadChat(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """A hamlet whose head a reminder cannot reach: none named, no chat linked, or blocked."""
+
+    hamlet: str
+    head: str | None  # None: the hamlet has no active hamlet head
+    blocked: bool  # the head's chats all blocked the bot (False: none is linked)
+
+
+async def unreached_heads(*, session: AsyncSession, hamlets: Collection[Hamlet]) -> list[Unreached]:
+    """For these hamlets, each hamlet head without a chat a reminder can go to, and each
+    hamlet with no hamlet head, in the hamlets' order."""
+    if not hamlets:
+        return []
+    heads = (
+        await session.scalars(
+            select(Person)
+            .where(
+                Person.hamlet_id.in_([h.id for h in hamlets]),
+                Person.role == Role.HAMLET_HEAD,
+                Person.active.is_(True),
+            )
+            .order_by(Person.id)
+        )
+    ).all()
+    chats = (
+        await session.execute(
+            select(Identity.person_id, Identity.blocked_at).where(
+                Identity.person_id.in_([p.id for p in heads])
+            )
+        )
+    ).all()
+    found: list[Unreached] = []
+    for hamlet in hamlets:
+        own = [p for p in heads if p.hamlet_id == hamlet.id]
+        if not own:
+            found.append(Unreached(hamlet.display_name, None, False))
+        for head in own:
+            states = [blocked for person_id, blocked in chats if person_id == head.id]
+            if all(blocked is not None for blocked in states):
+                found.append(Unreached(hamlet.display_name, head.full_name or "-", bool(states)))
+    return found

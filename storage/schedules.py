@@ -120,3 +120,13 @@ async def claim_run(
     except IntegrityError:
         return False
     return True
+
+
+async def has_run(*, session: AsyncSession, commune_id: int, job: str, run_key: str) -> bool:
+    """Whether the job ran for that occasion already."""
+    found = await session.scalar(
+        select(JobRun.id).where(
+            JobRun.commune_id == commune_id, JobRun.job == job, JobRun.run_key == run_key
+        )
+    )
+    return found is not None

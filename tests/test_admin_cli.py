@@ -2,29 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import zxingcpp
+from PIL import Image
+
 from bot.cli import main
+from tests.fake_telegram import TOKEN, FakeBotApi
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse refused the arguments
+        code = int(exc.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+ROSTER_HEADER = "full_name,role,hamlet,team,team_kind,phone,title,language\n"
+
+
+def tan_hoa(capsys, *hamlets: str, label: str | None = None) -> tuple[int, str, str]:
+    """Xã Tân Hòa in Đồng Nai, with these hamlets."""
+    args = ["commune", "add", "--province", "Đồng Nai", "--name", "Tân Hòa"]
+    for hamlet in hamlets:
+        args += ["--hamlet", hamlet]
+    return run(capsys, *args, *(["--hamlet-label", label] if label else []))
 
 
 def test_demo_then_list_shows_the_commune(cli_db, capsys):
     assert run(capsys, "demo")[0] == 0
     code, out, _ = run(capsys, "list")
     assert code == 0
-    assert "Xã Tân Hòa, tỉnh Đồng Nai — 12 hamlets" in out
-    assert "Ấp Phú Mỹ" in out and "Ấp Suối Tre" in out
-    assert "Tổ bảo vệ ANTT ấp Phú Mỹ" in out
-    assert "Nguyễn Văn Hùng — hamlet_head" in out and "Trần Quốc Tuấn — officer" in out
-    assert "residents registered" not in out
+    assert "Xã Tân Hòa, tỉnh Đồng Nai — 12 thôn/ấp, 18 tổ, 39 người" in out
+    assert "Thôn Phú Mỹ" in out and "Thôn Suối Tre" in out
+    assert "Tổ bảo vệ ANTT thôn Phú Mỹ (bảo vệ an ninh, trật tự)" in out
+    assert "Nguyễn Văn Hùng — trưởng thôn" in out and "Trần Quốc Tuấn — cán bộ Công an" in out
+    assert "hamlet_head" not in out and "officer" not in out and "người dân đã đăng ký" not in out
     again = run(capsys, "demo")
-    assert again[0] == 0 and "already has a commune" in again[1]
+    assert again[0] == 0 and "đã có xã" in again[1]
 
 
 def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
@@ -43,7 +67,7 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
         "--hamlet-label",
         "ấp",
     )
-    assert code == 0 and "Xã Vĩnh Hậu with 2 hamlets" in out
+    assert code == 0 and "Xã Vĩnh Hậu với 2 thôn/ấp" in out
     assert (
         run(capsys, "hamlet", "add", "--commune", "vinh hau", "--households", "310", "Vĩnh Phú")[0]
         == 0
@@ -57,7 +81,7 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
         "--hamlet",
         "vinh binh",
         "--kind",
-        "fire_safety",
+        "PCCC",
         "Tổ liên gia PCCC số 3",
     )
     assert code == 0
@@ -68,7 +92,7 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
         "--commune",
         "Vĩnh Hậu",
         "--role",
-        "hamlet_head",
+        "trưởng ấp",
         "--hamlet",
         "Vĩnh Bình",
         "--title",
@@ -77,34 +101,97 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
     )
     assert code == 0
     code, _, err = run(
-        capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "team_member", "Không Có Ấp"
+        capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "to vien", "Không Có Ấp"
     )
-    assert code == 1 and "belongs to a hamlet" in err
+    assert code == 1 and "tổ viên phải thuộc một thôn/ấp" in err
+    code, _, err = run(
+        capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "cán bộ", "Lâm Văn Tài"
+    )
+    assert code == 0
     listing = run(capsys, "list")[1]
-    assert "Thôn Vĩnh Phú, 310 households" in listing and "Ấp Vĩnh Lợi" in listing
-    assert "Tổ liên gia PCCC số 3 (fire_safety)" in listing
-    assert "Châu Văn Sơn — hamlet_head (no chat yet)" in listing
+    assert "Thôn Vĩnh Phú, 310 hộ" in listing and "Ấp Vĩnh Lợi" in listing
+    assert "Tổ liên gia PCCC số 3 (liên gia an toàn PCCC)" in listing
+    assert "Châu Văn Sơn — trưởng thôn (chưa liên kết tài khoản chat)" in listing
+    assert "Lâm Văn Tài — cán bộ Công an" in listing
+    code, _, err = run(
+        capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "admin", "--language", "xx", "Y"
+    )
+    assert code == 1 and "Chưa có bản dịch cho ngôn ngữ «xx» (có: vi, en" in err
     code, _, err = run(capsys, "hamlet", "add", "--commune", "Nowhere", "X")
-    assert code == 1 and "no commune 'Nowhere'" in err
+    assert (
+        code == 1
+        and err == "Lỗi: Không tìm thấy xã «Nowhere». Lệnh «binhyen list» liệt kê các xã.\n"
+    )
 
 
-ROSTER_HEADER = "full_name,role,hamlet,team,team_kind,phone,title,language\n"
+def test_a_role_typed_in_any_form_is_the_same_role():
+    from storage.admin import parse_role
+    from storage.enums import Role
+
+    for typed in ("trưởng thôn", "Truong Ap", "trưởng bản", "hamlet_head", "tổ trưởng tổ dân phố"):
+        assert parse_role(typed) == Role.HAMLET_HEAD, typed
+    for typed, role in (
+        ("tổ viên", Role.TEAM_MEMBER),
+        ("to vien", Role.TEAM_MEMBER),
+        ("tổ trưởng", Role.TEAM_LEAD),
+        ("cán bộ", Role.OFFICER),
+        ("CAN BO CONG AN", Role.OFFICER),
+        ("quản trị", Role.ADMIN),
+        ("người dân", Role.RESIDENT),
+        ("team_member", Role.TEAM_MEMBER),
+    ):
+        assert parse_role(typed) == role, typed
+    assert parse_role("chief") is None and parse_role("") is None
 
 
-def test_roster_with_a_bad_row_imports_nothing_and_names_the_row(cli_db, capsys, tmp_path):
-    run(
+def test_a_duplicate_hamlet_team_or_person_is_refused_in_one_line(cli_db, capsys):
+    tan_hoa(capsys, "Phú Mỹ", label="ấp")
+    for typed in ("Ap Phu My", "Phu My", "phú  mỹ"):
+        code, out, err = run(
+            capsys, "hamlet", "add", "--commune", "Tan Hoa", "--label", "ấp", typed
+        )
+        assert code == 1 and out == ""
+        assert err == "Lỗi: Ấp Phú Mỹ đã có trong Xã Tân Hòa (số [1]); không tạo thêm.\n"
+    code, _, err = run(
+        capsys, "commune", "add", "--province", "Đồng Nai", "--name", "Tan Hoa", "--hamlet", "X"
+    )
+    assert code == 1 and err.count("\n") == 1 and "Xã Tân Hòa đã có trong Đồng Nai" in err
+    code, _, err = run(
         capsys,
         "commune",
         "add",
         "--province",
         "Đồng Nai",
         "--name",
-        "Tân Hòa",
+        "Phú Lợi",
         "--hamlet",
-        "Phú Mỹ",
+        "Ấp 1",
         "--hamlet",
-        "An Lạc",
+        "ap 1",
     )
+    assert code == 1 and err == "Lỗi: Thôn/ấp «ap 1» được ghi hai lần.\n"
+    assert (
+        run(capsys, "team", "add", "--commune", "Tân Hòa", "--hamlet", "Phú Mỹ", "Tổ ANTT")[0] == 0
+    )
+    code, _, err = run(
+        capsys, "team", "add", "--commune", "Tân Hòa", "--hamlet", "Phu My", "to antt"
+    )
+    assert (
+        code == 1 and err == "Lỗi: Tổ «Tổ ANTT» đã có trong Ấp Phú Mỹ (số [1]); không tạo thêm.\n"
+    )
+    person = ("person", "add", "--commune", "Tân Hòa", "--role", "trưởng ấp", "--hamlet", "Phú Mỹ")
+    assert run(capsys, *person, "--phone", "0912 345 678", "Nguyễn Văn Hùng")[0] == 0
+    code, _, err = run(capsys, *person, "Nguyen Van Hung")
+    assert code == 1 and err.count("\n") == 1
+    assert "Nguyễn Văn Hùng đã có trong danh sách (Ấp Phú Mỹ, số [1])" in err
+    code, _, err = run(capsys, *person, "--phone", "+84912345678", "Nguyễn Hùng")
+    assert code == 1 and "Nguyễn Văn Hùng đã có trong danh sách" in err
+    code, _, err = run(capsys, "person", "add", "--commune", "Tân Hòa", "--role", "boss", "X")
+    assert code == 2 and "Chưa rõ vai trò «boss»" in err and "Traceback" not in err
+
+
+def test_roster_with_a_bad_row_imports_nothing_and_names_the_row(cli_db, capsys, tmp_path):
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc")
     roster = tmp_path / "roster.csv"
     roster.write_text(
         ROSTER_HEADER
@@ -115,22 +202,66 @@ def test_roster_with_a_bad_row_imports_nothing_and_names_the_row(cli_db, capsys,
     )
     code, _, err = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
     assert code == 1
-    assert "Nothing imported" in err and "line 4: unknown role 'chief'" in err
+    assert "Chưa nhập người nào" in err and "Dòng 4: chưa rõ vai trò «chief»" in err
     assert "Nguyễn Văn Hùng" not in run(capsys, "list")[1]
 
 
-def test_roster_normalises_names_to_nfc(cli_db, capsys, tmp_path):
-    run(
-        capsys,
-        "commune",
-        "add",
-        "--province",
-        "Đồng Nai",
-        "--name",
-        "Tân Hòa",
-        "--hamlet",
-        "Phú Mỹ",
+def test_importing_the_same_roster_twice_changes_nothing(cli_db, capsys, tmp_path):
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc", label="ấp")
+    roster = tmp_path / "roster.csv"
+    rows = (
+        "Nguyễn Văn Hùng,trưởng ấp,Phú Mỹ,,,0912 345 678,ông,\n"
+        "Lê Thị Thu,tổ viên,Phu My,Tổ bảo vệ ANTT,an ninh,,bà,\n"
+        "Trần Quốc Tuấn,cán bộ,,,,0987654321,anh,\n"
     )
+    roster.write_text(ROSTER_HEADER + rows, encoding="utf-8")
+    code, out, _ = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
+    assert (code, out) == (
+        0,
+        "Xã Tân Hòa: thêm mới 3 người, cập nhật 0 người, 0 người không thay đổi.\n",
+    )
+    before = run(capsys, "list")[1]
+    code, out, _ = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
+    assert "thêm mới 0 người, cập nhật 0 người, 3 người không thay đổi" in out
+    assert run(capsys, "list")[1] == before
+    # The same people written otherwise, one moved to a new role and another hamlet: matched
+    # by phone, else by name and hamlet; one new person.
+    roster.write_text(
+        ROSTER_HEADER
+        + "Nguyễn Văn Hùng,tổ trưởng,An Lạc,,,+84 912 345 678,,\n"
+        + "Le Thi Thu,to vien,Phú Mỹ,to bao ve antt,,,,\n"
+        + "Trần Quốc Tuấn,officer,,,,0987 654 321,,\n"
+        + "Phạm Văn Bình,người dân,,,,,,\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
+    assert "thêm mới 1 người, cập nhật 1 người, 2 người không thay đổi" in out
+    listing = run(capsys, "list")[1]
+    assert listing.count("Nguyễn Văn Hùng") == 1 and listing.count("Lê Thị Thu") == 1
+    assert "Ấp An Lạc" in listing.split("Nguyễn Văn Hùng")[0]
+    assert "Nguyễn Văn Hùng — tổ trưởng" in listing
+    assert listing.count("tổ [") == 1 and "1 người dân đã đăng ký" in listing
+
+
+def test_a_roster_naming_one_person_twice_imports_nothing(cli_db, capsys, tmp_path):
+    tan_hoa(capsys, "Phú Mỹ")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        ROSTER_HEADER
+        + "Nguyễn Văn Hùng,trưởng thôn,Phú Mỹ,,,0912345678,,\n"
+        + "Lê Thị Thu,tổ viên,Phú Mỹ,,,0912 345 678,,\n"
+        + "Nguyen Van Hung,to vien,phu my,,,,,\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
+    assert code == 1 and out == ""
+    assert "Dòng 3: số điện thoại 0912 345 678 trùng với dòng 2" in err
+    assert "Dòng 4: Nguyen Van Hung trùng với dòng 2 (cùng họ tên, cùng thôn/ấp)" in err
+    assert "Traceback" not in err and "Nguyễn Văn Hùng" not in run(capsys, "list")[1]
+
+
+def test_roster_normalises_names_to_nfc(cli_db, capsys, tmp_path):
+    tan_hoa(capsys, "Phú Mỹ")
     nfd = unicodedata.normalize("NFD", "Nguyễn Văn Hùng")
     roster = tmp_path / "roster.csv"
     roster.write_bytes(
@@ -142,38 +273,133 @@ def test_roster_normalises_names_to_nfc(cli_db, capsys, tmp_path):
         ).encode()
     )
     code, out, _ = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
-    assert code == 0 and "Imported 2 people" in out
+    assert code == 0 and "thêm mới 2 người" in out
     listing = run(capsys, "list")[1]
-    assert "Nguyễn Văn Hùng — hamlet_head" in listing  # the NFC form, as it was compared
-    assert "team [1] Tổ bảo vệ ANTT (security)" in listing
+    assert "Nguyễn Văn Hùng — trưởng thôn" in listing  # the NFC form, as it was compared
+    assert "tổ [1] Tổ bảo vệ ANTT (bảo vệ an ninh, trật tự)" in listing
 
 
 def test_roster_that_is_not_utf8_is_refused(cli_db, capsys, tmp_path):
-    run(capsys, "commune", "add", "--province", "Đồng Nai", "--name", "Tân Hòa")
+    tan_hoa(capsys)
     roster = tmp_path / "roster.csv"
     roster.write_bytes((ROSTER_HEADER + "Nguyễn Văn Hùng,resident,,,,,,\n").encode("utf-16"))
     code, _, err = run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))
-    assert code == 1 and "not UTF-8" in err
+    assert code == 1 and "Tệp không phải UTF-8" in err and "CSV UTF-8" in err
 
 
-def test_invite_prints_a_deep_link_and_writes_a_png(cli_db, capsys, monkeypatch):
+@contextmanager
+def fake_telegram() -> Iterator[FakeBotApi]:
+    """The loopback Bot API on a loop of its own: the command line runs its own loop."""
+    api = FakeBotApi()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(api.start(), loop).result(10)
+    try:
+        yield api
+    finally:
+        asyncio.run_coroutine_threadsafe(api.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def _qr_texts(png: Path) -> list[str]:
+    return sorted(code.text for code in zxingcpp.read_barcodes(Image.open(png)))
+
+
+def test_invite_refuses_a_link_without_the_bots_name(cli_db, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    run(capsys, "demo")
+    code, out, err = run(capsys, "invite", "--person", "4")
+    assert code == 1 and out == "" and "https://" not in err
+    assert "TELEGRAM_BOT_TOKEN" in err and "TELEGRAM_BOT_USERNAME" in err
+    assert not (Path(cli_db) / "data" / "invites").exists()
+
+
+def test_invite_asks_telegram_the_bots_name_and_writes_a_sheet_per_hamlet(
+    cli_db, capsys, monkeypatch
+):
+    run(capsys, "demo")
+    with fake_telegram() as api:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", api.base_url)
+        monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "placeholder_bot")  # Telegram's answer wins
+        code, out, _ = run(capsys, "invite", "--person", "4", "--person", "5", "--format", "png")
+        assert [m for m, _ in api.calls] == ["getMe"]
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:wrong")
+        refused = run(capsys, "invite", "--person", "4")
+    assert refused[0] == 1 and "Telegram từ chối TELEGRAM_BOT_TOKEN" in refused[2]
+    assert code == 0
+    links = re.findall(r"https://t\.me/\S+", out)
+    assert len(links) == 2 and all(x.startswith("https://t.me/binhyen_bot?start=") for x in links)
+    assert "Nguyễn Văn Hùng (trưởng thôn, Thôn Phú Mỹ): https://t.me/binhyen_bot?start=" in out
+    typed = re.findall(r"Mã mời gõ trên Zalo: (\S+)", out)
+    assert len(typed) == 2 and all(len(x) == 14 and x.count("-") == 2 for x in typed)
+    sheets = sorted((Path(cli_db) / "data" / "invites").glob("*.png"))
+    assert [p.name for p in sheets] == ["invites-thon-phu-my.png"]  # persons 4 and 5: Phú Mỹ
+    assert f"Phiếu in cho Thôn Phú Mỹ: {sheets[0]}" in out
+    assert _qr_texts(sheets[0]) == sorted(links)
+
+
+def test_invite_for_a_commune_prints_a_pdf_per_hamlet(cli_db, capsys, monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "binhyen_tanhoa_bot")
     run(capsys, "demo")
-    code, out, _ = run(capsys, "invite", "--person", "4", "--person", "5")
-    assert code == 0
-    lines = [line for line in out.splitlines() if "https://t.me/" in line]
-    assert len(lines) == 2
-    link = lines[0].split(": ", 1)[1]
-    assert link.startswith("https://t.me/binhyen_tanhoa_bot?start=")
-    code_part = link.rsplit("=", 1)[1]
-    assert len(code_part) == 12 and code_part.isalnum()
-    pngs = sorted((Path(cli_db) / "data" / "invites").glob("*.png"))
-    assert len(pngs) == 2
-    assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and pngs[0].stat().st_size > 500
     code, out, _ = run(capsys, "invite", "--commune", "Tân Hòa")
-    assert (
-        code == 0 and out.count("https://t.me/") == 39
-    )  # everyone of the demo commune not yet in a chat
+    # everyone of the demo commune not yet in a chat
+    assert code == 0 and out.count("https://t.me/binhyen_tanhoa_bot?start=") == 39
+    pdfs = sorted((Path(cli_db) / "data" / "invites").glob("*.pdf"))
+    assert len(pdfs) == 13  # 12 hamlets, and the commune's own officers and admin
+    sheet = (Path(cli_db) / "data" / "invites" / "invites-thon-phu-my.pdf").read_bytes()
+    assert sheet.startswith(b"%PDF") and len(re.findall(rb"/Type /Page\b(?!s)", sheet)) == 1
+    assert b"/MediaBox [ 0 0 595.44 841.68 ]" in sheet  # A4, in points
+    code, out, _ = run(capsys, "invite", "--commune", "Tân Hòa")
+    assert code == 0 and out.count("https://t.me/") == 39  # unused invites do not link anyone
+
+
+def test_remind_names_the_hamlet_heads_it_could_not_reach(cli_db, capsys, tmp_path):
+    tan_hoa(capsys, "Phú Mỹ", "An Lạc", "Bình An", label="ấp")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        ROSTER_HEADER
+        + "Nguyễn Văn Hùng,trưởng ấp,Phú Mỹ,,,,,\n"
+        + "Trần Thị Lan,trưởng ấp,An Lạc,,,,,\n",
+        encoding="utf-8",
+    )
+    assert run(capsys, "roster", "import", "--commune", "Tân Hòa", str(roster))[0] == 0
+    asyncio.run(_link_blocked(os.environ["DATABASE_URL"], "Trần Thị Lan"))
+    code, out, _ = run(capsys, "remind")
+    assert code == 0
+    assert "Xã Tân Hòa: đã nhắc 0 tài khoản chat của 3 thôn/ấp chưa gửi báo cáo tuần" in out
+    assert "Ấp Phú Mỹ: chưa nhắc được Nguyễn Văn Hùng — chưa liên kết tài khoản chat" in out
+    assert "Ấp An Lạc: chưa nhắc được Trần Thị Lan — tài khoản chat đã chặn bot" in out
+    assert "Ấp Bình An: chưa có trưởng thôn trong danh sách" in out
+    code, out, _ = run(capsys, "remind")
+    assert code == 0 and "đã được gửi trước đó" in out
+
+
+async def _link_blocked(url: str, name: str) -> None:
+    from sqlalchemy import select
+
+    from storage.db import make_engine, make_sessionmaker
+    from storage.models import Identity, Person
+    from storage.types import utcnow
+
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.full_name == name))
+        assert person is not None
+        session.add(
+            Identity(
+                person_id=person.id,
+                channel="telegram",
+                external_id="555",
+                chat_id="555",
+                blocked_at=utcnow(),
+            )
+        )
+    await engine.dispose()
 
 
 def test_list_warns_of_a_commune_whose_urgent_alerts_reach_nobody(cli_db, capsys):
@@ -182,3 +408,27 @@ def test_list_warns_of_a_commune_whose_urgent_alerts_reach_nobody(cli_db, capsys
     assert code == 0
     assert "⚠ Xã Vĩnh Hậu: cảnh báo khẩn chưa đến được ai" in out
     assert "binhyen invite" in out
+
+
+def test_an_admin_error_is_said_in_the_admins_language():
+    from bot.admin_commands import admin_error
+    from storage.admin import AdminError
+
+    refused = AdminError("needs_hamlet", role="team_member")
+    assert admin_error("vi", refused) == (
+        "Người có vai trò tổ viên phải thuộc một thôn/ấp: xin ghi thêm --hamlet."
+    )
+    assert admin_error("en", refused) == "A team member belongs to a hamlet: add --hamlet."
+    assert admin_error("vi", AdminError("Ấp này đã giải thể.")) == "Ấp này đã giải thể."
+
+
+def test_invite_on_zalo_alone_prints_codes_to_type_and_no_link(cli_db, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("ZALO_BOT_TOKEN", "12345:zalo-secret")
+    run(capsys, "demo")
+    code, out, _ = run(capsys, "invite", "--person", "4", "--format", "png")
+    assert code == 0 and "https://" not in out and "(không có link Telegram)" in out
+    assert re.search(r"Mã mời gõ trên Zalo: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", out)
+    sheet = Path(cli_db) / "data" / "invites" / "invites-thon-phu-my.png"
+    assert sheet.exists() and _qr_texts(sheet) == []

@@ -302,7 +302,7 @@ def test_person_show_reads_the_same_for_a_tipster_and_for_anyone(cli_db, capsys)
     for person_id, account in ((tipster_id, USER), (bystander_id, "4440009999")):
         assert main(["person", "show", str(person_id)]) == 0
         shown[account] = capsys.readouterr().out.replace(account, "ACCOUNT")
-    assert "ACCOUNT" in shown[USER] and "messages sent or queued" in shown[USER]
+    assert "ACCOUNT" in shown[USER] and "Tin nhắn hệ thống đã gửi" in shown[USER]
     assert shown[USER] == shown["4440009999"]
 
 

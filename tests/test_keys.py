@@ -88,7 +88,10 @@ def test_key_rotate_seals_every_way_back_anew_and_questions_still_reach_tipsters
     code = _run(setup)
     old = load_settings().resolved_tip_keys()
     assert main(["key", "rotate"]) == 0
-    assert "1 way(s) back sealed again under a new key" in capsys.readouterr().out
+    assert (
+        "Đã niêm phong lại 1 đường liên lạc với người báo tin bằng khóa mới"
+        in capsys.readouterr().out
+    )
     new = load_settings().resolved_tip_keys()
     assert len(new.keys) == 1 and new.keys[0] not in old.keys
 
@@ -114,11 +117,11 @@ def test_key_rotate_with_tip_key_in_the_environment(cli_db, capsys, monkeypatch)
 
     code = _run(setup)
     assert main(["key", "rotate"]) == 1
-    assert "put a new key first" in capsys.readouterr().err
+    assert "xin ghi khóa mới trước, khóa cũ sau" in capsys.readouterr().err
     second = Keyring.generate(keep=first.keys)
     monkeypatch.setenv("TIP_KEY", ",".join(second.dump().split()))
     assert main(["key", "rotate"]) == 0
-    assert "Leave only the first key in TIP_KEY" in capsys.readouterr().out
+    assert "Xin chỉ để khóa đầu tiên trong TIP_KEY" in capsys.readouterr().out
     monkeypatch.setenv("TIP_KEY", second.dump().split()[0])
     assert _run(lambda sessions: _ask(_router(sessions), sessions, code, "Lúc mấy giờ?")) == 1
 
@@ -154,7 +157,7 @@ def test_a_backup_restored_into_an_empty_folder_gives_a_working_database_and_key
     _use(monkeypatch, env / "b")
     monkeypatch.setenv("BACKUP_PASSPHRASE", "not the passphrase")
     assert main(["restore", str(file)]) == 1
-    assert "wrong passphrase" in capsys.readouterr().err
+    assert "sai mật khẩu" in capsys.readouterr().err
     assert not (env / "b").exists()
     monkeypatch.setenv("BACKUP_PASSPHRASE", PASSPHRASE)
     assert main(["restore", str(file)]) == 0
@@ -175,7 +178,7 @@ def test_a_backup_restored_into_an_empty_folder_gives_a_working_database_and_key
     asked, shown = _run(after)
     assert asked == 1 and code in shown
     assert main(["restore", str(file)]) == 1  # never over what is there
-    assert "a restore goes where nothing is yet" in capsys.readouterr().err
+    assert "chỉ khôi phục vào thư mục chưa có dữ liệu" in capsys.readouterr().err
 
 
 def test_a_backup_for_postgresql_holds_the_keys_and_says_to_use_pg_dump(env, monkeypatch, capsys):
@@ -199,5 +202,5 @@ def test_a_backup_needs_a_real_passphrase(env, monkeypatch, capsys, short):
     (env / "a" / "data").mkdir(parents=True)
     (env / "a" / "data" / "binhyen.db").write_bytes(b"")
     assert main(["backup", str(env / "x.zip")]) == 1
-    assert "passphrase of at least" in capsys.readouterr().err
+    assert "mật khẩu phải có ít nhất" in capsys.readouterr().err
     assert not (env / "x.zip").exists()

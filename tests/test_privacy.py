@@ -88,7 +88,7 @@ def test_the_operator_sees_what_is_stored_but_not_who_sent_tips(cli_db, capsys):
     assert main(["person", "show", "2"]) == 0
     out = capsys.readouterr().out
     assert "Lê Thị Thu" in out and "telegram member" in out
-    assert "TB-" not in out and "only they can see it" in out
+    assert "TB-" not in out and "chỉ chính người đó xem được" in out
 
 
 async def test_tip_videos_and_documents_are_not_shown_to_officers(sessions, clock):

@@ -76,7 +76,8 @@ def _run(capsys, *args: str) -> tuple[int, str]:
     return code, out.out + out.err
 
 
-def test_the_operator_revokes_people_invites_accounts_and_duty_chats(cli_db, capsys):
+def test_the_operator_revokes_people_invites_accounts_and_duty_chats(cli_db, capsys, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "binhyen_tanhoa_bot")
     assert (
         _run(
             capsys,
@@ -93,18 +94,22 @@ def test_the_operator_revokes_people_invites_accounts_and_duty_chats(cli_db, cap
     )
     _run(capsys, "person", "add", "--commune", "Tân Hòa", "--role", "officer", "Trần Quốc Tuấn")
     _, listing = _run(capsys, "list")
-    person_id = re.search(r"person \[(\d+)\] Trần Quốc Tuấn", listing).group(1)
+    person_id = re.search(r"người \[(\d+)\] Trần Quốc Tuấn", listing).group(1)
     code, out = _run(capsys, "invite", "--person", person_id)
     assert code == 0
     typed = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", out).group(0)
     code, out = _run(capsys, "invite", "revoke", "--code", typed.lower())
-    assert code == 0 and "1 unused invite(s) revoked" in out
+    assert code == 0 and "Đã thu hồi 1 mã mời chưa dùng" in out
     _run(capsys, "invite", "--person", person_id)
     code, out = _run(capsys, "person", "deactivate", person_id)
-    assert code == 0 and "Trần Quốc Tuấn is deactivated" in out and "1 invite(s) revoked" in out
+    assert (
+        code == 0
+        and "Đã ngừng hoạt động tài khoản của Trần Quốc Tuấn" in out
+        and "thu hồi 1 mã mời" in out
+    )
     code, out = _run(capsys, "duty", "list")
-    assert code == 0 and "No duty chat is linked" in out
+    assert code == 0 and "Chưa có nhóm trực ban nào được liên kết" in out
     code, out = _run(capsys, "duty", "unlink", "--commune", "Tân Hòa")
-    assert code == 0 and "0 duty chat(s) unlinked" in out
+    assert code == 0 and "đã gỡ 0 nhóm trực ban" in out
     code, out = _run(capsys, "identity", "unlink", "--person", person_id)
-    assert code == 0 and "0 chat account(s)" in out
+    assert code == 0 and "Đã gỡ 0 tài khoản chat" in out

@@ -500,7 +500,7 @@ def test_failures_are_listed_by_a_command(cli_db, capsys):
     capsys.readouterr()
     main(["outbox"])
     out = capsys.readouterr().out
-    assert "failed: 1" in out and "…678 alert attempts=1 403 Forbidden" in out
+    assert "lỗi: 1" in out and "…678 alert đã thử 1 lần 403 Forbidden" in out
     assert "12345678" not in out
     assert Path(cli_db).exists()
 
