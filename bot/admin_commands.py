@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.invite_sheet import Card, SheetWords, write_sheet
 from bot.settings import Settings
 from locales import FALLBACK, available_languages, catalogue, t
+from locales.text import role_name
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
@@ -284,10 +285,8 @@ async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
         result = admin.parse_roster(commune, raw, set(available_languages()))
         if result.errors:
             print(say(settings, "cli.roster.nothing_imported", file=args.file), file=sys.stderr)
-            for line, problems in result.errors:
-                text = "; ".join(_problem(lang, p) for p in problems)
-                where = say(settings, "cli.roster.line", line=line) if line else ""
-                print(f"  {where}{text}", file=sys.stderr)
+            for text in admin.roster_errors(lang, result):
+                print(f"  {text}", file=sys.stderr)
             return 1
         counts = await admin.import_roster(session, commune, result, lang)
         print(
@@ -303,11 +302,6 @@ async def roster_import(settings: Settings, args: argparse.Namespace) -> int:
         if counts.inactive:
             print(say(settings, "cli.roster.inactive", count=counts.inactive))
     return 0
-
-
-def _problem(language: str, problem: admin.Problem) -> str:
-    values = {k: t(language, f"role.{v}") if k == "role" else v for k, v in problem.values.items()}
-    return t(language, f"cli.roster.{problem.key}", **values)
 
 
 async def identity(settings: Settings, args: argparse.Namespace) -> int:
@@ -423,7 +417,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             link = invite_link(bot, inv.code) if bot else None
             place = person.hamlet or person.commune
             where = place.display_name if place else "-"
-            role = t(lang, f"role.{person.role}")
+            role = role_name(lang, person.role, person.hamlet.label if person.hamlet else None)
             sheets.setdefault(where, []).append(
                 Card(person.full_name or "-", role, where, pretty_invite(inv.code), link)
             )

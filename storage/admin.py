@@ -15,7 +15,15 @@ from sqlalchemy.orm import selectinload
 
 from locales import FALLBACK, t
 from locales import t as tr
-from locales.text import canonical, clean, first_upper, fold, strip_diacritics
+from locales.text import (
+    canonical,
+    clean,
+    first_upper,
+    fold,
+    hamlets_word,
+    role_name,
+    strip_diacritics,
+)
 from storage import hamlet_kinds
 from storage.enums import COMMUNE_ROLES, HAMLET_ROLES, Role, TeamKind
 from storage.identity import new_invite_code
@@ -373,6 +381,24 @@ class RosterResult:
     errors: list[tuple[int, list[Problem]]] = field(default_factory=list)
 
 
+def roster_errors(language: str, result: RosterResult) -> list[str]:
+    """What is wrong with a roster, a line each ("Dòng 3: …"), in the admin's language: the
+    command line and the desk say it alike."""
+    lines = []
+    for line, problems in result.errors:
+        text = "; ".join(
+            t(
+                language,
+                f"cli.roster.{p.key}",
+                **{k: t(language, f"role.{v}") if k == "role" else v for k, v in p.values.items()},
+            )
+            for p in problems
+        )
+        where = t(language, "cli.roster.line", line=line) if line else ""
+        lines.append(where + text)
+    return lines
+
+
 def _row_key(name: str, hamlet: Hamlet | None) -> tuple[str, int | None]:
     return strip_diacritics(name), hamlet.id if hamlet else None
 
@@ -616,6 +642,7 @@ async def describe(session: AsyncSession, language: str = "vi") -> list[str]:
                 commune=commune.display_name,
                 province=f"{commune.province.label} {commune.province.name}",
                 hamlets=len(commune.hamlets),
+                hamlet_word=hamlets_word(language, (h.label for h in commune.hamlets)),
                 teams=len(teams),
                 people=len(people),
             )
@@ -634,20 +661,22 @@ async def describe(session: AsyncSession, language: str = "vi") -> list[str]:
                 kind = t(language, f"cli.team_kind.{team.kind}")
                 lines.append(t(language, "cli.list.team", id=team.id, team=team.name, kind=kind))
             for person in (p for p in people if p.hamlet_id == hamlet.id):
-                lines.append(_person_line(person, linked, "      ", language))
+                lines.append(_person_line(person, linked, "      ", language, hamlet.label))
         residents = sum(1 for p in people if p.role == Role.RESIDENT)
         if residents:
             lines.append(t(language, "cli.list.residents", count=residents))
     return lines
 
 
-def _person_line(person: Person, linked: dict[int, int], indent: str, language: str) -> str:
+def _person_line(
+    person: Person, linked: dict[int, int], indent: str, language: str, kind: str | None = None
+) -> str:
     chat = t(language, "cli.list.linked" if linked.get(person.id) else "cli.list.no_chat")
     return indent + t(
         language,
         "cli.list.person",
         id=person.id,
         name=person.full_name or "-",
-        role=t(language, f"role.{person.role}"),
+        role=role_name(language, person.role, kind),
         chat=chat,
     )

@@ -42,10 +42,10 @@ def test_demo_then_list_shows_the_commune(cli_db, capsys):
     assert run(capsys, "demo")[0] == 0
     code, out, _ = run(capsys, "list")
     assert code == 0
-    assert "Xã Tân Hòa, tỉnh Đồng Nai — 12 thôn/ấp, 18 tổ, 39 người" in out
-    assert "Thôn Phú Mỹ" in out and "Thôn Suối Tre" in out
-    assert "Tổ bảo vệ ANTT thôn Phú Mỹ (bảo vệ an ninh, trật tự)" in out
-    assert "Nguyễn Văn Hùng — trưởng thôn" in out and "Trần Quốc Tuấn — cán bộ Công an" in out
+    assert "Xã Tân Hòa, tỉnh Đồng Nai — 12 ấp, 18 tổ, 39 người" in out
+    assert "Ấp Phú Mỹ" in out and "Ấp Suối Tre" in out
+    assert "Tổ bảo vệ ANTT ấp Phú Mỹ (bảo vệ an ninh, trật tự)" in out
+    assert "Nguyễn Văn Hùng — trưởng ấp" in out and "Trần Quốc Tuấn — cán bộ Công an" in out
     assert "hamlet_head" not in out and "officer" not in out and "người dân đã đăng ký" not in out
     again = run(capsys, "demo")
     assert again[0] == 0 and "đã có xã" in again[1]
@@ -111,7 +111,7 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
     listing = run(capsys, "list")[1]
     assert "Thôn Vĩnh Phú, 310 hộ" in listing and "Ấp Vĩnh Lợi" in listing
     assert "Tổ liên gia PCCC số 3 (liên gia an toàn PCCC)" in listing
-    assert "Châu Văn Sơn — trưởng thôn (chưa liên kết tài khoản chat)" in listing
+    assert "Châu Văn Sơn — trưởng ấp (chưa liên kết tài khoản chat)" in listing
     assert "Lâm Văn Tài — cán bộ Công an" in listing
     code, _, err = run(
         capsys, "person", "add", "--commune", "Vĩnh Hậu", "--role", "admin", "--language", "xx", "Y"
@@ -334,12 +334,12 @@ def test_invite_asks_telegram_the_bots_name_and_writes_a_sheet_per_hamlet(
     assert code == 0
     links = re.findall(r"https://t\.me/\S+", out)
     assert len(links) == 2 and all(x.startswith("https://t.me/binhyen_bot?start=") for x in links)
-    assert "Nguyễn Văn Hùng (trưởng thôn, Thôn Phú Mỹ): https://t.me/binhyen_bot?start=" in out
+    assert "Nguyễn Văn Hùng (trưởng ấp, Ấp Phú Mỹ): https://t.me/binhyen_bot?start=" in out
     typed = re.findall(r"Mã mời gõ trên Zalo: (\S+)", out)
     assert len(typed) == 2 and all(len(x) == 14 and x.count("-") == 2 for x in typed)
     sheets = sorted((Path(cli_db) / "data" / "invites").glob("*.png"))
-    assert [p.name for p in sheets] == ["invites-thon-phu-my.png"]  # persons 4 and 5: Phú Mỹ
-    assert f"Phiếu in cho Thôn Phú Mỹ: {sheets[0]}" in out
+    assert [p.name for p in sheets] == ["invites-ap-phu-my.png"]  # persons 4 and 5: Phú Mỹ
+    assert f"Phiếu in cho Ấp Phú Mỹ: {sheets[0]}" in out
     assert _qr_texts(sheets[0]) == sorted(links)
 
 
@@ -351,7 +351,7 @@ def test_invite_for_a_commune_prints_a_pdf_per_hamlet(cli_db, capsys, monkeypatc
     assert code == 0 and out.count("https://t.me/binhyen_tanhoa_bot?start=") == 39
     pdfs = sorted((Path(cli_db) / "data" / "invites").glob("*.pdf"))
     assert len(pdfs) == 13  # 12 hamlets, and the commune's own officers and admin
-    sheet = (Path(cli_db) / "data" / "invites" / "invites-thon-phu-my.pdf").read_bytes()
+    sheet = (Path(cli_db) / "data" / "invites" / "invites-ap-phu-my.pdf").read_bytes()
     assert sheet.startswith(b"%PDF") and len(re.findall(rb"/Type /Page\b(?!s)", sheet)) == 1
     assert b"/MediaBox [ 0 0 595.44 841.68 ]" in sheet  # A4, in points
     code, out, _ = run(capsys, "invite", "--commune", "Tân Hòa")
@@ -428,7 +428,7 @@ def test_invite_on_zalo_alone_prints_codes_to_type_and_no_link(cli_db, capsys, m
     monkeypatch.setenv("ZALO_BOT_TOKEN", "12345:zalo-secret")
     run(capsys, "demo")
     code, out, _ = run(capsys, "invite", "--person", "4", "--format", "png")
-    assert code == 0 and "https://" not in out and "(không có link Telegram)" in out
+    assert code == 0 and "https://" not in out and "(không có đường dẫn Telegram)" in out
     assert re.search(r"Mã mời gõ trên Zalo: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", out)
-    sheet = Path(cli_db) / "data" / "invites" / "invites-thon-phu-my.png"
+    sheet = Path(cli_db) / "data" / "invites" / "invites-ap-phu-my.png"
     assert sheet.exists() and _qr_texts(sheet) == []

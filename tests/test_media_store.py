@@ -72,7 +72,7 @@ async def test_a_zalo_photo_is_kept_in_the_store_and_sent_from_there(stored, ses
     api.files["abc.png"] = ("image/png", png())
     chat = ZaloChat(api, transport, HEAD)
     await _report_with(chat, sessions, f"{api.base_url}/files/abc.png")
-    assert "Đã nhận 1 tệp" in chat.text
+    assert "Đã nhận 1 ảnh" in chat.text
     await chat.say("xong")
     await chat.choose("Bình thường")
     await chat.choose("Gửi")

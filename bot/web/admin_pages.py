@@ -59,12 +59,14 @@ async def roster(ctx: WebCtx) -> Response:
     if result.errors:
         rows = await desk.commune_people(session=ctx.session, commune_id=ctx.commune_id)
         linked = await desk.linked_people(session=ctx.session, person_ids=[p.id for p in rows])
-        return ctx.render("people.html", 400, people=rows, linked=linked, errors=result.errors)
-    count = await admin.import_roster(ctx.session, commune, result)
+        errors = admin.roster_errors(ctx.lang, result)
+        return ctx.render("people.html", 400, people=rows, linked=linked, errors=errors)
+    counts = await admin.import_roster(ctx.session, commune, result, ctx.lang)
+    changed = counts.added + counts.updated
     await audit.record(
-        session=ctx.session, person=ctx.person, action="roster", detail=str(count), now=ctx.now
+        session=ctx.session, person=ctx.person, action="roster", detail=str(changed), now=ctx.now
     )
-    return RedirectResponse(f"/people?done=imported&count={count}", status_code=303)
+    return RedirectResponse(f"/people?done=imported&count={changed}", status_code=303)
 
 
 async def invites(ctx: WebCtx) -> Response:

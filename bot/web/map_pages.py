@@ -134,6 +134,7 @@ async def exports_page(ctx: WebCtx) -> Response:
 
 
 async def figures(ctx: WebCtx) -> Response:
+    from locales.text import hamlets_word
     from scheduler.digest import collect, render_text
     from storage.criteria import criteria_view
 
@@ -153,6 +154,7 @@ async def figures(ctx: WebCtx) -> Response:
         query=ctx.request.url.query,
         weeks=weeks,
         grid=grid,
+        hamlet_word=hamlets_word(ctx.lang, [r.kind for r in data.reporting]),
     )
 
 
