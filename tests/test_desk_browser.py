@@ -128,7 +128,7 @@ async def test_an_officer_works_an_urgent_incident_in_chromium(stack, sessions):
     await page.wait_for_url(re.compile(r".*done=ack"))
     await outbox.run_once()
     told = [m["text"] for m in harness.api.sent(MEMBER)]
-    assert any("Công an xã đã tiếp nhận VV-1" in m for m in told)
+    assert any("Công an xã đã tiếp nhận vụ việc VV-1" in m for m in told)
     await page.select_option("#assignee-choice", str(chief.id))
     await page.click("#assign")
     await page.wait_for_url(re.compile(r".*done=assign"))
