@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,15 +15,16 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.console import Console, ConsoleSender
+from bot.ingest import Ingest
 from bot.settings import Settings
-from bot.zalo import ZaloClient, ZaloSender, ZaloTransport, serve_webhook
+from bot.zalo import ZaloClient, ZaloInbox, ZaloSender, ZaloTransport, serve_webhook
 from conversations.context import EngineConfig
 from conversations.engine import Engine
 from conversations.flows import all_flows
 from handlers.router import Router
 from scheduler.dispatcher import Dispatcher, Sender
 from scheduler.limits import Limits
-from scheduler.service import SchedulerService
+from scheduler.service import LeaderLock, SchedulerService
 from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
@@ -59,6 +61,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     router: Router
     dispatcher: Dispatcher
+    # Where every update goes first; its receive(channel, payload) is for webhooks.
+    ingest: Ingest
 
 
 async def build_services(settings: Settings, senders: dict[str, Sender] | None = None) -> Services:
@@ -74,7 +78,20 @@ async def build_services(settings: Settings, senders: dict[str, Sender] | None =
     router = Router(
         sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
     )
-    return Services(db, sessions, router, dispatcher)
+    ingest = Ingest(
+        sessions,
+        router,
+        on_handed_over=dispatcher.wake,
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
+    )
+    return Services(db, sessions, router, dispatcher, ingest)
+
+
+def poll_lock(db: AsyncEngine, channel: str, token: str) -> LeaderLock:
+    """The lock a worker holds to long-poll a bot token: one poller a token (a second one
+    would get 409 Conflict from Telegram, or steal half the updates from Zalo)."""
+    digest = hashlib.sha256(f"poll:{channel}:{token}".encode()).digest()
+    return LeaderLock(db, int.from_bytes(digest[:8], "big", signed=True), f"{channel} polling")
 
 
 async def seed_if_empty(services: Services) -> bool:
@@ -125,29 +142,37 @@ async def run_bot(
     services = await build_services(settings)
     if settings.seed_demo_on_first_run and await seed_if_empty(services):
         print("First run: seeded the demo commune (xã Tân Hòa). 'binhyen list' shows it.")
-    tasks: list[asyncio.Task[object]] = []
+    tasks: list[asyncio.Task[object]] = []  # the pollers
+    locks: list[LeaderLock] = []
     telegram_app = None
     schedules: SchedulerService | None = None
     zalo = None
     outbox: asyncio.Task[None] | None = None
+    processing: asyncio.Task[None] | None = None
     try:
         if settings.telegram_bot_token:
-            from bot.telegram import TelegramSender, build_application, set_commands
+            from bot.telegram import (
+                TelegramInbox,
+                TelegramPoller,
+                TelegramSender,
+                build_application,
+                set_commands,
+            )
 
             telegram_app = build_application(
                 settings.telegram_bot_token, settings.telegram_api_base_url, services.router
             )
             await until_reached("Telegram getMe", telegram_app.initialize)
             services.dispatcher.senders[Channel.TELEGRAM] = TelegramSender(telegram_app.bot)
+            services.ingest.channels[Channel.TELEGRAM] = TelegramInbox(telegram_app.bot)
             bot = telegram_app.bot
             await until_reached(
                 "Telegram setMyCommands", lambda: set_commands(bot, settings.default_language)
             )
             await telegram_app.start()
-            assert telegram_app.updater is not None
-            updater = telegram_app.updater
             if settings.telegram_webhook_url:
-                await updater.start_webhook(
+                assert telegram_app.updater is not None
+                await telegram_app.updater.start_webhook(
                     listen=settings.webhook_listen,
                     port=settings.webhook_port,
                     url_path="telegram",
@@ -155,22 +180,22 @@ async def run_bot(
                     webhook_url=settings.telegram_webhook_url.rstrip("/") + "/telegram",
                 )
             else:
-                await until_reached(
-                    "Telegram deleteWebhook",
-                    lambda: updater.start_polling(drop_pending_updates=False),
-                )
+                lock = poll_lock(services.db, Channel.TELEGRAM, settings.telegram_bot_token)
+                locks.append(lock)
+                poller = TelegramPoller(bot, services.ingest.take, lock)
+                tasks.append(asyncio.create_task(poller.run()))
             log.info(
                 "Telegram channel running (%s)",
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
         if settings.zalo_bot_token:
-            zalo = await start_zalo(settings, services, tasks)
+            zalo = await start_zalo(settings, services, tasks, locks)
+        processing = asyncio.create_task(services.ingest.run_forever())
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender(
             services.sessions, settings.default_language
         )
         services.dispatcher.limits[Channel.CONSOLE] = Limits(1000, 0, 1000)
         outbox = asyncio.create_task(services.dispatcher.run_forever())
-        tasks.append(outbox)
         schedules = SchedulerService(
             services.db,
             services.sessions,
@@ -201,15 +226,25 @@ async def run_bot(
         await asyncio.Event().wait()  # serve until interrupted
         return 0
     finally:
-        if schedules is not None:
-            await schedules.stop()
-        services.dispatcher.stop()
-        if outbox is not None:  # the pass under way finishes; pollers are cancelled below
-            await asyncio.wait([outbox], timeout=10)
-        for task in tasks:
+        for task in tasks:  # no more polling: what was fetched is in the inbox
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for lock in locks:
+            await lock.release()
+        if schedules is not None:
+            await schedules.stop()
+        services.ingest.stop()
+        if processing is not None:  # the batches under way finish; the rest waits in the inbox
+            await asyncio.wait([processing], timeout=10)
+        services.dispatcher.stop()
+        if outbox is not None:  # the pass under way finishes
+            await asyncio.wait([outbox], timeout=10)
+        for worker in (processing, outbox):
+            if worker is not None and not worker.done():
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
         if zalo is not None:
             await zalo.close()
         if telegram_app is not None:
@@ -222,11 +257,17 @@ async def run_bot(
 
 
 async def start_zalo(
-    settings: Settings, services: Services, tasks: list[asyncio.Task[object]]
+    settings: Settings,
+    services: Services,
+    tasks: list[asyncio.Task[object]],
+    locks: list[LeaderLock],
 ) -> ZaloClient:
     """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
     client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
-    transport = ZaloTransport(client, services.router, settings.default_language)
+    transport = ZaloTransport(
+        client, services.router, settings.default_language, take=services.ingest.take
+    )
+    services.ingest.channels[Channel.ZALO] = ZaloInbox(client, settings.default_language)
     services.dispatcher.senders[Channel.ZALO] = ZaloSender(
         client, services.sessions, settings.default_language
     )
@@ -246,6 +287,8 @@ async def start_zalo(
         )
         log.info("Zalo channel running (webhook)")
     else:
-        tasks.append(asyncio.create_task(transport.poll()))
+        lock = poll_lock(services.db, Channel.ZALO, settings.zalo_bot_token)
+        locks.append(lock)
+        tasks.append(asyncio.create_task(transport.poll(lock=lock)))
         log.info("Zalo channel running (long polling)")
     return client

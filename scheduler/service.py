@@ -31,8 +31,12 @@ LOCK_KEY = 0x62_69_6E_68  # "binh": the advisory lock of the scheduler leader
 
 
 class LeaderLock:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """One worker at a time holds it: the scheduler's leader, or the poller of a bot token."""
+
+    def __init__(self, engine: AsyncEngine, key: int = LOCK_KEY, what: str = "scheduler") -> None:
         self.engine = engine
+        self.key = key
+        self.what = what
         self._conn: AsyncConnection | None = None
 
     @property
@@ -48,11 +52,11 @@ class LeaderLock:
                 await leader.ping(connection=self._conn)
                 return True
             except Exception:
-                log.warning("lost the scheduler leader's connection; trying again")
+                log.warning("lost the %s lock's connection; trying again", self.what)
                 await self.release()
         conn = await self.engine.connect()
         try:
-            got = await leader.try_lock(connection=conn, key=LOCK_KEY)
+            got = await leader.try_lock(connection=conn, key=self.key)
         except Exception:
             await conn.close()
             raise
@@ -65,7 +69,7 @@ class LeaderLock:
     async def release(self) -> None:
         if self._conn is not None:
             try:
-                await leader.unlock(connection=self._conn, key=LOCK_KEY)
+                await leader.unlock(connection=self._conn, key=self.key)
             except Exception:
                 log.debug("could not unlock; dropping the connection instead", exc_info=True)
             finally:

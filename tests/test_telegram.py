@@ -11,7 +11,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.telegram import TelegramSender, build_application, set_commands
+from bot.ingest import Ingest
+from bot.telegram import (
+    TelegramInbox,
+    TelegramPoller,
+    TelegramSender,
+    build_application,
+    set_commands,
+)
 from scheduler.dispatcher import Dispatcher
 from storage import admin
 from storage.models import (
@@ -31,6 +38,13 @@ from tests.helpers import make_commune, make_router
 HEAD, MEMBER, OFFICER, DUTY = 1001, 1002, 1003, -100500
 
 
+class Always:
+    """The polling lock of the only worker."""
+
+    async def hold(self) -> bool:
+        return True
+
+
 class Harness:
     def __init__(self, api: FakeBotApi, sessions: Any, clock: Any) -> None:
         self.api, self.sessions, self.clock = api, sessions, clock
@@ -38,17 +52,28 @@ class Harness:
         self.last: list[dict[str, Any]] = []
 
     async def start(self, webhook: dict[str, Any] | None = None) -> None:
+        """The bot as `binhyen run` wires it: polled updates through the inbox."""
         self.router = make_router(self.sessions, self.clock)
         self.app = build_application(TOKEN, self.api.base_url, self.router)
         await self.app.initialize()
         await self.app.start()
+        self.ingest = Ingest(self.sessions, self.router)
+        self.ingest.channels["telegram"] = TelegramInbox(self.app.bot)
+        self.tasks: list[asyncio.Task[None]] = []
         if webhook:
             await self.app.updater.start_webhook(**webhook)
         else:
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+            poller = TelegramPoller(self.app.bot, self.ingest.take, Always(), timeout=1)
+            self.tasks.append(asyncio.create_task(poller.run()))
+        self.tasks.append(asyncio.create_task(self.ingest.run_forever()))
 
     async def stop(self) -> None:
-        await self.app.updater.stop()
+        self.ingest.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.app.updater.running:
+            await self.app.updater.stop()
         await self.app.stop()
         await self.app.shutdown()
 
