@@ -115,6 +115,9 @@ async def claim(
     ).all()
     spent = [r.id for r in rows if r.attempts >= MAX_ATTEMPTS]
     taken = [r for r in rows if r.attempts < MAX_ATTEMPTS]
+    claimed = [
+        Received(r.id, r.channel, r.chat_key, dict(r.payload), r.attempts + 1) for r in taken
+    ]
     if spent:
         await done(session=session, ids=spent)
     if taken:
@@ -123,7 +126,7 @@ async def claim(
             .where(InboxUpdate.id.in_([r.id for r in taken]))
             .values(claimed_until=lease_until, attempts=InboxUpdate.attempts + 1)
         )
-    return [Received(r.id, r.channel, r.chat_key, dict(r.payload), r.attempts + 1) for r in taken]
+    return claimed
 
 
 async def renew(*, session: AsyncSession, ids: Collection[int], until: datetime) -> None:
