@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -45,8 +47,29 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import run_bot
 
+    workers = getattr(args, "workers", 1)
+    if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):
+        return _fail("--workers needs PostgreSQL (set DATABASE_URL): SQLite takes one process")
+    if workers > 1 and not (settings.telegram_bot_token or settings.zalo_bot_token):
+        return _fail("--workers needs TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: nothing to share")
+    if workers > 1 and args.console:
+        return _fail("--workers serves Telegram and Zalo: the console chat is one process")
     try:
-        return await run_bot(settings, console=args.console, person_id=args.person)
+        if workers <= 1:
+            return await run_bot(
+                settings, console=args.console, person_id=args.person, worker=args.worker
+            )
+        from bot.workers import Workers
+
+        others = Workers(workers)
+        supervising = asyncio.create_task(others.supervise())
+        try:
+            return await run_bot(settings)
+        finally:
+            await others.stop()
+            supervising.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervising
     except InvalidToken:
         return _fail(
             "Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather, then set it in .env"

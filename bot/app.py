@@ -137,10 +137,16 @@ async def until_reached(what: str, call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def run_bot(
-    settings: Settings, *, console: bool = False, person_id: str | None = None
+    settings: Settings,
+    *,
+    console: bool = False,
+    person_id: str | None = None,
+    worker: bool = False,
 ) -> int:
+    """The bot until interrupted. A worker started by `--workers` serves no webhook (the
+    first process does) and never opens the console chat."""
     services = await build_services(settings)
-    if settings.seed_demo_on_first_run and await seed_if_empty(services):
+    if not worker and settings.seed_demo_on_first_run and await seed_if_empty(services):
         print("First run: seeded the demo commune (xã Tân Hòa). 'binhyen list' shows it.")
     tasks: list[asyncio.Task[object]] = []  # the pollers
     locks: list[LeaderLock] = []
@@ -170,7 +176,9 @@ async def run_bot(
                 "Telegram setMyCommands", lambda: set_commands(bot, settings.default_language)
             )
             await telegram_app.start()
-            if settings.telegram_webhook_url:
+            if settings.telegram_webhook_url and worker:
+                pass  # the first process serves the webhook
+            elif settings.telegram_webhook_url:
                 assert telegram_app.updater is not None
                 await telegram_app.updater.start_webhook(
                     listen=settings.webhook_listen,
@@ -189,7 +197,7 @@ async def run_bot(
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
         if settings.zalo_bot_token:
-            zalo = await start_zalo(settings, services, tasks, locks)
+            zalo = await start_zalo(settings, services, tasks, locks, serve=not worker)
         processing = asyncio.create_task(services.ingest.run_forever())
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender(
             services.sessions, settings.default_language
@@ -214,7 +222,7 @@ async def run_bot(
         )
         await schedules.start()
         freeze_startup_objects()
-        if console or not (settings.telegram_bot_token or settings.zalo_bot_token):
+        if not worker and (console or not (settings.telegram_bot_token or settings.zalo_bot_token)):
             chat = Console(
                 services.sessions,
                 services.router,
@@ -240,11 +248,11 @@ async def run_bot(
         services.dispatcher.stop()
         if outbox is not None:  # the pass under way finishes
             await asyncio.wait([outbox], timeout=10)
-        for worker in (processing, outbox):
-            if worker is not None and not worker.done():
-                worker.cancel()
+        for loop in (processing, outbox):
+            if loop is not None and not loop.done():
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await loop
         if zalo is not None:
             await zalo.close()
         if telegram_app is not None:
@@ -261,6 +269,8 @@ async def start_zalo(
     services: Services,
     tasks: list[asyncio.Task[object]],
     locks: list[LeaderLock],
+    *,
+    serve: bool = True,
 ) -> ZaloClient:
     """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
     client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
@@ -274,7 +284,9 @@ async def start_zalo(
     services.dispatcher.limits[Channel.ZALO] = Limits(
         settings.zalo_messages_per_second, settings.zalo_chat_interval_seconds, 20
     )
-    if settings.zalo_webhook_url:
+    if settings.zalo_webhook_url and not serve:
+        log.info("Zalo channel running (the first process serves the webhook)")
+    elif settings.zalo_webhook_url:
         await serve_webhook(
             transport,
             settings.zalo_webhook_secret,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import date
@@ -16,6 +17,13 @@ from bot.settings import Settings, SettingsError, load_settings
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="binhyen", description="Grassroots security reporting bot.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -23,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot (a console chat when no channel token is set)")
     run.add_argument("--console", action="store_true", help="chat in the terminal even with tokens")
     run.add_argument("--as", dest="person", help="console: chat as this person id")
+    run.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="PostgreSQL: this many processes share the work (one polls each token)",
+    )
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -176,8 +191,10 @@ QUIET_LOGGERS = (
 
 
 def configure_logging(level: str) -> None:
+    worker = os.environ.get("BINHYEN_WORKER")  # set by `run --workers` for the others
+    where = f"[worker {worker}] " if worker else ""
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level.upper(), format=f"%(asctime)s %(levelname)s {where}%(name)s: %(message)s"
     )
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

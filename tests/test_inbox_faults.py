@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +182,62 @@ async def test_two_processes_poll_one_token_without_conflict_and_one_takes_over(
         await one.stop()
         await two.stop()
     assert api.conflicts == []  # never two getUpdates at once: no 409
+
+
+@pytest.mark.skipif(not PG, reason="several workers need PostgreSQL: set TEST_DATABASE_URL")
+async def test_run_with_two_workers_answers_everyone_and_starts_a_dead_worker_again(
+    sessions, db_url, tmp_path, telegram_api
+):
+    api = telegram_api
+    await make_commune(sessions)
+    bot = _bot(db_url, api, tmp_path)
+    log = bot.log
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--workers",
+        "2",
+        env=bot.env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await _until(lambda: "worker 1 started" in log.read_text(errors="replace"))
+        await _until(lambda: log.read_text(errors="replace").count("polls Telegram") == 1)
+        first = [63_000 + i for i in range(10)]
+        for uid in first:
+            api.push(tg.text(uid, "/start"))
+        await _until(lambda: all(api.sent(u) for u in first))
+        child = int(re.search(r"worker 1 started \(process (\d+)\)", log.read_text()).group(1))
+        os.kill(child, signal.SIGKILL)
+        await _until(lambda: "starting it again" in log.read_text(errors="replace"))
+        then = [64_000 + i for i in range(10)]
+        for uid in then:
+            api.push(tg.text(uid, "/start"))
+        await _until(lambda: all(api.sent(u) for u in then), seconds=20)
+        await _until(lambda: log.read_text(errors="replace").count("worker 1 started") == 2)
+        await _inbox_emptied(sessions)
+        parent.send_signal(signal.SIGINT)  # Ctrl-C: every worker stops
+        assert await asyncio.wait_for(parent.wait(), timeout=30) in (0, 130)
+        await asyncio.sleep(0.5)
+        pids = re.findall(r"worker 1 started \(process (\d+)\)", log.read_text())
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(int(pid), 0)
+    finally:
+        if parent.returncode is None:
+            parent.kill()
+            await parent.wait()
+    assert api.conflicts == []
+
+
+def test_workers_are_refused_on_sqlite_with_the_reason(cli_db, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{cli_db / 'one.db'}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    assert main(["run", "--workers", "2"]) == 1
+    assert "PostgreSQL" in capsys.readouterr().err
