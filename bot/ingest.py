@@ -240,8 +240,10 @@ class Ingest:
                 target = reply.chat_id or (event.chat_id if event else "")
                 replies.setdefault((row.channel, target), []).append(reply)
         await self._send_all(replies)
-        async with self.sessions() as session, session.begin():
-            await inbox.done(session=session, ids=[r.id for r in rows if r.id is not None])
+        stored = [r.id for r in rows if r.id is not None]
+        if stored:
+            async with self.sessions() as session, session.begin():
+                await inbox.done(session=session, ids=stored)
 
     async def _acknowledge(self, row: Received) -> None:
         try:
@@ -272,13 +274,16 @@ class Ingest:
         if not replies:
             return
         queued: set[tuple[str, str]] = set()
-        async with self.sessions() as session:
-            for channel in {c for c, _ in replies}:
-                chats = [chat for c, chat in replies if c == channel]
-                for chat in await outbox.replies_waiting(
-                    session=session, channel=channel, chat_ids=chats
-                ):
-                    queued.add((channel, chat))
+        try:
+            async with self.sessions() as session:
+                for channel in {c for c, _ in replies}:
+                    chats = [chat for c, chat in replies if c == channel]
+                    for chat in await outbox.replies_waiting(
+                        session=session, channel=channel, chat_ids=chats
+                    ):
+                        queued.add((channel, chat))
+        except Exception:  # the database is away: the replies go directly, or not at all
+            log.warning("could not check the outbox for waiting replies", exc_info=True)
         await asyncio.gather(
             *(self._send_chat(key, rs, key in queued) for key, rs in replies.items())
         )

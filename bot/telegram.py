@@ -366,7 +366,13 @@ class TelegramPoller:
                 continue
             if not updates:
                 continue
-            await self.take(Channel.TELEGRAM, [u.to_dict() for u in updates])
+            try:
+                await self.take(Channel.TELEGRAM, [u.to_dict() for u in updates])
+            except Exception:  # not confirmed: Telegram gives them again
+                log.exception("Telegram updates could not be taken; asking again")
+                await asyncio.sleep(backoff)
+                backoff = min(60.0, backoff * 2)
+                continue
             offset = updates[-1].update_id + 1
 
 

@@ -313,3 +313,24 @@ async def test_an_update_stays_in_the_inbox_until_it_is_answered(sessions, clock
             assert await inbox.waiting(session=session) == 0
     finally:
         await bot.stop()
+
+
+async def test_when_the_inbox_cannot_store_an_update_it_is_handled_before_it_is_confirmed(
+    sessions, clock, loopback, monkeypatch
+):
+    await make_commune(sessions)
+
+    async def refused(*args: Any, **kwargs: Any) -> bool:
+        raise ConnectionRefusedError("the database is away")
+
+    monkeypatch.setattr(inbox, "receive", refused)
+    bot = Running(loopback, sessions, make_router(sessions, clock))
+    await bot.start()
+    try:
+        loopback.push(tg.text(7400, "/start"))
+        await _until(lambda: bool(bot.texts(7400)))
+        # Confirmed only after the answer: the next getUpdates asks past it.
+        await _until(lambda: not loopback.updates, seconds=5)
+    finally:
+        await bot.stop()
+    assert len([t for t in bot.texts(7400) if "Bình Yên" in t or "báo" in t]) >= 1

@@ -483,15 +483,22 @@ async def test_start_up_goes_through_5xx_and_a_rejected_token_stops_at_once(sess
 
     api.fail = flaky
     app = build_application(TOKEN, api.base_url, make_router(sessions, clock))
+    taken: list[dict[str, Any]] = []
+
+    async def take(channel: str, updates: list[dict[str, Any]]) -> None:
+        taken.extend(updates)
+
     try:
         await until_reached("getMe", app.initialize)
-        await app.start()
-        assert app.updater is not None
-        updater = app.updater
-        await until_reached("deleteWebhook", lambda: updater.start_polling(poll_interval=0.0))
-        assert left == {"getMe": 0, "deleteWebhook": 0} and updater.running
-        await updater.stop()
-        await app.stop()
+        poller = asyncio.create_task(TelegramPoller(app.bot, take, Always(), timeout=1).run())
+        api.push(tg.text(HEAD, "/start"))
+        for _ in range(100):  # a pause of 1 s after the 502 on deleteWebhook
+            if taken:
+                break
+            await asyncio.sleep(0.05)
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+        assert left == {"getMe": 0, "deleteWebhook": 0} and taken
         await app.shutdown()
 
         refused = build_application("1:wrong", api.base_url, make_router(sessions, clock))
