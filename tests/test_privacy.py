@@ -204,6 +204,8 @@ async def test_the_nightly_purge_keeps_the_bots_own_records_only_their_stated_ti
         await session.execute(
             update(OutboxMessage).values(status="sent", sent_at=clock() - timedelta(days=8))
         )
+        # Update ids are stamped by the wall clock, not the test's: set back to the test's day.
+        await session.execute(update(ProcessedUpdate).values(processed_at=clock()))
     keep = Retention(incident_names_days=30)
 
     async def purge():
@@ -213,7 +215,7 @@ async def test_the_nightly_purge_keeps_the_bots_own_records_only_their_stated_ti
                 session, commune, "purge", clock(), clock(), tmp_path / "digests", keep=keep
             )
 
-    clock.advance(days=8)  # update ids are stamped by the wall clock: a week on is past them
+    clock.advance(days=8)
     said = await purge()
     assert "sent_messages" in said and not old_chart.exists()
     async with sessions() as session:
