@@ -57,7 +57,10 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if workers <= 1:
             return await run_bot(
-                settings, console=args.console, person_id=args.person, worker=args.worker
+                settings,
+                console=args.console,
+                person_id=args.person,
+                worker=getattr(args, "worker", False),
             )
         from bot.workers import Workers
 

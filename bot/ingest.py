@@ -57,6 +57,12 @@ class Handover:
     parts_sent: int
 
 
+class PollLock(Protocol):
+    """Held by the one worker that polls a bot token (scheduler.service.LeaderLock)."""
+
+    async def hold(self) -> bool: ...
+
+
 class InboxChannel(Protocol):
     """What the inbox needs of a channel."""
 

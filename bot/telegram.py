@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import (
     Bot,
@@ -41,7 +41,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chatlocks import ChatLocks
-from bot.ingest import Handover, Undelivered
+from bot.ingest import Handover, PollLock, Undelivered
 from conversations.callbacks import fits
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.commands import MENU_COMMANDS
@@ -52,10 +52,6 @@ from scheduler.dispatcher import DeliveryError
 from storage.enums import Channel
 
 log = logging.getLogger(__name__)
-
-
-class Lock(Protocol):
-    async def hold(self) -> bool: ...
 
 
 # Durations as timedelta now, as the next major version of python-telegram-bot will have them.
@@ -314,7 +310,7 @@ class TelegramPoller:
         self,
         bot: Bot,
         take: Callable[[str, list[dict[str, Any]]], Awaitable[None]],
-        lock: Lock,
+        lock: PollLock,
         *,
         timeout: int = 30,
         standby_seconds: float = 2.0,
@@ -346,9 +342,7 @@ class TelegramPoller:
                     await self.bot.delete_webhook(drop_pending_updates=False)
                     self.polling = True
                     log.info("this worker polls Telegram")
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES
-                )
+                updates = await self.bot.get_updates(offset=offset, timeout=self.timeout)
                 backoff = 1.0
             except InvalidToken:
                 log.error("Telegram refused TELEGRAM_BOT_TOKEN; Telegram polling stops")

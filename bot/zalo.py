@@ -9,7 +9,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +17,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 from bot.chatlocks import ChatLocks
-from bot.ingest import Handover, Undelivered
+from bot.ingest import Handover, PollLock, Undelivered
 from bot.rendering import numbered_text
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.router import Router, remember_menu
@@ -28,10 +28,6 @@ from storage.enums import Channel
 
 log = logging.getLogger(__name__)
 TEXT_LIMIT = 2000  # characters per sendMessage
-
-
-class Lock(Protocol):
-    async def hold(self) -> bool: ...
 
 
 class ZaloError(Exception):
@@ -182,7 +178,7 @@ class ZaloTransport:
         except Exception:
             log.exception("a Zalo update could not be handled")
 
-    async def poll(self, seconds: int = 30, lock: Lock | None = None) -> None:
+    async def poll(self, seconds: int = 30, lock: PollLock | None = None) -> None:
         """Long polling (the webhook is removed first: the two exclude each other).
 
         Zalo has no offset: an update fetched is gone from Zalo, so it is written to the
@@ -289,7 +285,10 @@ def webhook_app(transport: ZaloTransport, secret: str, path: str = "/zalo") -> A
                 self.set_status(400)
                 return
             # Stored before the answer: a failure gives an error, and Zalo delivers again.
-            await transport.handle(raw)
+            if transport.take is not None:
+                await transport.take(Channel.ZALO, [raw])
+            else:
+                await transport.handle(raw)
             self.write({"ok": True})
 
     return Application([(path, Webhook)])

@@ -334,3 +334,46 @@ async def test_when_the_inbox_cannot_store_an_update_it_is_handled_before_it_is_
     finally:
         await bot.stop()
     assert len([t for t in bot.texts(7400) if "Bình Yên" in t or "báo" in t]) >= 1
+
+
+async def test_a_zalo_reply_refused_for_a_moment_arrives_through_the_outbox_with_its_numbers(
+    sessions, clock
+):
+    from bot.zalo import ZaloClient, ZaloInbox, ZaloSender
+    from tests import fake_zalo as zl
+    from tests.fake_zalo import FakeZaloApi
+
+    api = FakeZaloApi()
+    await api.start()
+    await make_commune(sessions, prefix="x-")
+    refused = {"left": 1}
+
+    def quota(method: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if method == "sendMessage" and refused["left"]:
+            refused["left"] -= 1
+            return {"ok": False, "error_code": 429, "description": "quota"}
+        return None
+
+    api.fail = quota
+    client = ZaloClient(zl.TOKEN, api.base_url)
+    dispatcher = Dispatcher(sessions, {"zalo": ZaloSender(client, sessions)})
+    ingest = Ingest(sessions, make_router(sessions, clock), on_handed_over=dispatcher.wake)
+    ingest.channels["zalo"] = ZaloInbox(client)
+    try:
+        await ingest.receive("zalo", zl.text("zu-1", "/start"))
+        await ingest.run_once()
+        assert api.sent("zu-1") == []  # refused: handed over, due after Zalo's pause
+        async with sessions() as session, session.begin():
+            rows = (await session.scalars(select(OutboxMessage))).all()
+            assert len(rows) == 2 and {r.purpose for r in rows} == {outbox.REPLY}
+            for row in rows:
+                row.not_before = utcnow()  # the pause is over
+        await dispatcher.run_once()
+        assert len(api.sent("zu-1")) == 2
+        menu = api.sent("zu-1")[-1]
+        assert "1. " in menu and "Trả lời bằng số" in menu  # the numbers as first rendered
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    finally:
+        await client.close()
+        await api.stop()
