@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,8 +68,32 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import run_bot
 
+    workers = getattr(args, "workers", 1)
+    if workers > 1 and not settings.resolved_database_url.startswith("postgresql"):
+        return _fail(settings, "cli.workers.needs_postgres")
+    if workers > 1 and not (settings.telegram_bot_token or settings.zalo_bot_token):
+        return _fail(settings, "cli.workers.needs_token")
+    if workers > 1 and args.console:
+        return _fail(settings, "cli.workers.no_console")
     try:
-        return await run_bot(settings, console=args.console, person_id=args.person)
+        if workers <= 1:
+            return await run_bot(
+                settings,
+                console=args.console,
+                person_id=args.person,
+                worker=getattr(args, "worker", False),
+            )
+        from bot.workers import Workers
+
+        others = Workers(workers)
+        supervising = asyncio.create_task(others.supervise())
+        try:
+            return await run_bot(settings)
+        finally:
+            await others.stop()
+            supervising.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervising
     except InvalidToken:
         return _fail(settings, "cli.token_refused")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.console import Console, ConsoleSender
+from bot.ingest import Ingest
 from bot.settings import Settings
 from bot.web.metrics import CountingSender, Metrics, TimedRouter
-from bot.zalo import ZaloClient, ZaloSender, ZaloTransport
+from bot.zalo import ZaloClient, ZaloInbox, ZaloSender, ZaloTransport
 from conversations.context import EngineConfig
 from conversations.engine import Engine
 from conversations.flows import all_flows
@@ -28,10 +30,10 @@ from storage import media
 from storage.db import MigrationKeys, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
 from storage.enums import Channel
+from storage.leader import LeaderLock
 from storage.retention import Retention
 
 if TYPE_CHECKING:
-    from bot.web import Deliver
     from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     router: Router
     dispatcher: Dispatcher
+    # Where every update goes first; its receive(channel, payload) is for webhooks.
+    ingest: Ingest
 
 
 async def build_services(settings: Settings, senders: dict[str, Sender] | None = None) -> Services:
@@ -83,7 +87,20 @@ async def build_services(settings: Settings, senders: dict[str, Sender] | None =
     router = Router(
         sessions, Engine(all_flows()), engine_config(settings), on_queued=dispatcher.wake
     )
-    return Services(db, sessions, router, dispatcher)
+    ingest = Ingest(
+        sessions,
+        router,
+        on_handed_over=dispatcher.wake,
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
+    )
+    return Services(db, sessions, router, dispatcher, ingest)
+
+
+def poll_lock(db: AsyncEngine, channel: str, token: str) -> LeaderLock:
+    """The lock a worker holds to long-poll a bot token: one poller a token (a second one
+    would get 409 Conflict from Telegram, or steal half the updates from Zalo)."""
+    digest = hashlib.sha256(f"poll:{channel}:{token}".encode()).digest()
+    return LeaderLock(db, int.from_bytes(digest[:8], "big", signed=True), f"{channel} polling")
 
 
 async def seed_if_empty(services: Services) -> bool:
@@ -129,37 +146,54 @@ async def until_reached(what: str, call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def run_bot(
-    settings: Settings, *, console: bool = False, person_id: str | None = None
+    settings: Settings,
+    *,
+    console: bool = False,
+    person_id: str | None = None,
+    worker: bool = False,
 ) -> int:
+    """The bot until interrupted. A worker started by `--workers` serves no web server (the
+    first process serves the desk and the webhooks) and never opens the console chat."""
+    from locales import t
+
     services = await build_services(settings)
-    if settings.seed_demo_on_first_run and await seed_if_empty(services):
-        print("First run: seeded the demo commune (xã Tân Hòa). 'binhyen list' shows it.")
-    tasks: list[asyncio.Task[object]] = []
+    if not worker and settings.seed_demo_on_first_run and await seed_if_empty(services):
+        print(t(settings.default_language, "cli.demo.first_run"))
+    tasks: list[asyncio.Task[object]] = []  # the pollers
+    locks: list[LeaderLock] = []
+    processing: asyncio.Task[None] | None = None
     telegram_app = None
     schedules: SchedulerService | None = None
     zalo = None
-    zalo_transport: ZaloTransport | None = None
     outbox: asyncio.Task[None] | None = None
     web: WebServer | None = None
     metrics = Metrics()
     router = cast(Router, TimedRouter(services.router, metrics))
+    services.ingest.router = router
     try:
         if settings.telegram_bot_token:
-            from bot.telegram import TelegramSender, build_application, set_commands
+            from bot.telegram import (
+                TelegramInbox,
+                TelegramPoller,
+                TelegramSender,
+                build_application,
+                set_commands,
+            )
 
             telegram_app = build_application(
                 settings.telegram_bot_token, settings.telegram_api_base_url, router
             )
             await until_reached("Telegram getMe", telegram_app.initialize)
             services.dispatcher.senders[Channel.TELEGRAM] = TelegramSender(telegram_app.bot)
+            services.ingest.channels[Channel.TELEGRAM] = TelegramInbox(telegram_app.bot)
             bot = telegram_app.bot
             await until_reached(
                 "Telegram setMyCommands", lambda: set_commands(bot, settings.default_language)
             )
             await telegram_app.start()
-            assert telegram_app.updater is not None
-            updater = telegram_app.updater
-            if settings.telegram_webhook_url:  # served by the web server, at /telegram
+            if settings.telegram_webhook_url and worker:
+                pass  # the first process serves the webhook
+            elif settings.telegram_webhook_url:  # served by the web server, at /telegram
                 await until_reached(
                     "Telegram setWebhook",
                     lambda: bot.set_webhook(
@@ -168,16 +202,17 @@ async def run_bot(
                     ),
                 )
             else:
-                await until_reached(
-                    "Telegram deleteWebhook",
-                    lambda: updater.start_polling(drop_pending_updates=False),
-                )
+                lock = poll_lock(services.db, Channel.TELEGRAM, settings.telegram_bot_token)
+                locks.append(lock)
+                poller = TelegramPoller(bot, services.ingest.take, lock)
+                tasks.append(asyncio.create_task(poller.run()))
             log.info(
                 "Telegram channel running (%s)",
                 "webhook" if settings.telegram_webhook_url else "long polling",
             )
         if settings.zalo_bot_token:
-            zalo, zalo_transport = await start_zalo(settings, services, tasks, router)
+            zalo = await start_zalo(settings, services, tasks, locks, router, serve=not worker)
+        processing = asyncio.create_task(services.ingest.run_forever())
         services.dispatcher.senders[Channel.CONSOLE] = ConsoleSender(
             services.sessions, settings.default_language
         )
@@ -187,7 +222,6 @@ async def run_bot(
             for channel, sender in services.dispatcher.senders.items()
         }
         outbox = asyncio.create_task(services.dispatcher.run_forever())
-        tasks.append(outbox)
         schedules = SchedulerService(
             services.db,
             services.sessions,
@@ -205,20 +239,20 @@ async def run_bot(
             ),
         )
         await schedules.start()
-        if settings.web_port:
+        if settings.web_port and not worker:
             from bot.web.server import start_web
 
             web = await start_web(
                 settings,
                 services,
-                deliver=make_deliver(telegram_app, zalo_transport),
+                deliver=services.ingest.receive,
                 metrics=metrics,
                 leading=lambda: schedules.leading if schedules is not None else None,
                 telegram_bot=telegram_app.bot if telegram_app is not None else None,
                 http=zalo.http if zalo is not None else None,
             )
         freeze_startup_objects()
-        if console or not (settings.telegram_bot_token or settings.zalo_bot_token):
+        if not worker and (console or not (settings.telegram_bot_token or settings.zalo_bot_token)):
             if web is not None:
                 await web.announce(services)
             chat = Console(
@@ -232,17 +266,27 @@ async def run_bot(
         await asyncio.Event().wait()  # serve until interrupted
         return 0
     finally:
+        for task in tasks:  # no more polling: what was fetched is in the inbox
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for lock in locks:
+            await lock.release()
         if web is not None:
             await web.stop()
         if schedules is not None:
             await schedules.stop()
+        services.ingest.stop()
+        if processing is not None:  # the batches under way finish; the rest waits in the inbox
+            await asyncio.wait([processing], timeout=10)
         services.dispatcher.stop()
-        if outbox is not None:  # the pass under way finishes; pollers are cancelled below
+        if outbox is not None:  # the pass under way finishes
             await asyncio.wait([outbox], timeout=10)
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for loop in (processing, outbox):
+            if loop is not None and not loop.done():
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
         if zalo is not None:
             await zalo.close()
         if telegram_app is not None:
@@ -254,47 +298,41 @@ async def run_bot(
         await services.db.dispose()
 
 
-def make_deliver(telegram_app: Any, zalo: ZaloTransport | None) -> Deliver:
-    """The webhooks' way in: the update handled, its answer sent, before the HTTP answer."""
-
-    async def deliver(channel: str, payload: dict[str, Any]) -> None:
-        if channel == Channel.TELEGRAM and telegram_app is not None:
-            from telegram import Update
-
-            await telegram_app.process_update(Update.de_json(payload, telegram_app.bot))
-        elif channel == Channel.ZALO and zalo is not None:
-            await zalo.handle(payload)
-        else:
-            raise LookupError(f"no {channel} channel running")
-
-    return deliver
-
-
 async def start_zalo(
     settings: Settings,
     services: Services,
     tasks: list[asyncio.Task[object]],
+    locks: list[LeaderLock],
     router: Any,
-) -> tuple[ZaloClient, ZaloTransport]:
+    *,
+    serve: bool = True,
+) -> ZaloClient:
     """The Zalo channel: a webhook when a public address is set, long polling otherwise."""
     client = ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
     store = media.MediaStore(
         settings.data_dir / media.FOLDER, settings.max_media_bytes, client.http
     )
-    transport = ZaloTransport(client, router, settings.default_language, store)
+    transport = ZaloTransport(
+        client, router, settings.default_language, store, take=services.ingest.take
+    )
+    services.ingest.channels[Channel.ZALO] = ZaloInbox(client, settings.default_language, store)
     services.dispatcher.senders[Channel.ZALO] = ZaloSender(
         client, services.sessions, settings.default_language
     )
     services.dispatcher.limits[Channel.ZALO] = Limits(
         settings.zalo_messages_per_second, settings.zalo_chat_interval_seconds, 20
     )
-    if settings.zalo_webhook_url:  # served by the web server, at /zalo
+    if settings.zalo_webhook_url and not serve:
+        log.info("Zalo channel running (the first process serves the webhook)")
+    elif settings.zalo_webhook_url:  # served by the web server, at /zalo
         await client.call(
             "setWebhook",
             {"url": settings.zalo_webhook_url, "secret_token": settings.zalo_webhook_secret},
         )
         log.info("Zalo channel running (webhook)")
     else:
-        tasks.append(asyncio.create_task(transport.poll()))
+        lock = poll_lock(services.db, Channel.ZALO, settings.zalo_bot_token)
+        locks.append(lock)
+        tasks.append(asyncio.create_task(transport.poll(lock=lock)))
         log.info("Zalo channel running (long polling)")
-    return client, transport
+    return client

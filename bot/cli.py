@@ -39,6 +39,13 @@ ARGPARSE_WORDS = {
 }
 
 
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("≥ 1")
+    return number
+
+
 def _speak_argparse(language: str) -> None:
     def gettext(message: str) -> str:
         key = ARGPARSE_WORDS.get(message)
@@ -94,6 +101,8 @@ def _parser(language: str = "vi") -> argparse.ArgumentParser:
     run = sub.add_parser("run", help=h("run"))
     run.add_argument("--console", action="store_true", help=h("run_console"))
     run.add_argument("--as", dest="person", help=h("run_as"))
+    run.add_argument("--workers", type=positive, default=1, help=h("run_workers"))
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     db = sub.add_parser("db", help=h("db"))
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -235,8 +244,10 @@ QUIET_LOGGERS = (
 
 
 def configure_logging(level: str) -> None:
+    worker = os.environ.get("BINHYEN_WORKER")  # set by `run --workers` for the others
+    where = f"[worker {worker}] " if worker else ""
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level.upper(), format=f"%(asctime)s %(levelname)s {where}%(name)s: %(message)s"
     )
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

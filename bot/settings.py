@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     seed_demo_on_first_run: bool = True
     tip_retention_days: int = Field(default=365, ge=1)
     outbox_stuck_seconds: int = Field(default=120, ge=1)
+    inbox_lease_seconds: int = Field(default=15, ge=2)
     sent_message_retention_days: int = Field(default=7, ge=1)
     draft_retention_days: int = Field(default=30, ge=1)
     update_id_retention_days: int = Field(default=2, ge=1)

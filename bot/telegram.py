@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -31,6 +41,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chatlocks import ChatLocks
+from bot.ingest import Handover, PollLock, Undelivered
 from conversations.callbacks import fits
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.commands import MENU_COMMANDS
@@ -42,6 +53,8 @@ from storage import media
 from storage.enums import Channel
 
 log = logging.getLogger(__name__)
+
+
 # Durations as timedelta now, as the next major version of python-telegram-bot will have them.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -148,28 +161,55 @@ def inline_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup:
     )
 
 
-async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> None:
+def _calls(bot: Bot, chat_id: str, reply: Reply) -> list[Callable[[], Awaitable[object]]]:
+    """The API calls of a reply, in order; each is one part of it."""
+    calls: list[Callable[[], Awaitable[object]]] = []
     if reply.photo is not None:
-        await bot.send_photo(chat_id=chat_id, photo=reply.photo)
+        calls.append(partial(bot.send_photo, chat_id=chat_id, photo=reply.photo))
     for kind, given in reply.media:  # attachments of a case: Telegram's file id, or stored
         file_id: str | Path = media.stored_path(given) if media.is_stored(given) else given
-        if kind == "photo":
-            await bot.send_photo(chat_id, file_id)
-        elif kind == "video":
-            await bot.send_video(chat_id, file_id)
-        elif kind == "voice":
-            await bot.send_voice(chat_id, file_id)
-        elif kind == "audio":
-            await bot.send_audio(chat_id, file_id)
-        else:
-            await bot.send_document(chat_id, file_id)
+        methods: dict[str, Callable[..., Awaitable[object]]] = {
+            "photo": bot.send_photo,
+            "video": bot.send_video,
+            "voice": bot.send_voice,
+            "audio": bot.send_audio,
+        }
+        method = methods.get(kind, bot.send_document)
+        calls.append(partial(method, chat_id, file_id))
     parts = split_text(reply.text or "…", MessageLimit.MAX_TEXT_LENGTH)
     for i, part in enumerate(parts):
         markup = keyboard(reply) if i == len(parts) - 1 else None
-        await bot.send_message(chat_id=chat_id, text=part, reply_markup=markup)
+        calls.append(partial(bot.send_message, chat_id=chat_id, text=part, reply_markup=markup))
     if reply.document is not None:
         name, content = reply.document
-        await bot.send_document(chat_id=chat_id, document=content, filename=name)
+        calls.append(partial(bot.send_document, chat_id=chat_id, document=content, filename=name))
+    return calls
+
+
+def _before_text(reply: Reply) -> int:
+    """How many of a reply's parts come before its text (an image, case attachments)."""
+    return (reply.photo is not None) + len(reply.media)
+
+
+def undelivered(sent: int, exc: TelegramError) -> Undelivered:
+    """A failed call as the inbox sees it: 429, 5xx and the network are worth a retry."""
+    if isinstance(exc, RetryAfter):
+        after = exc.retry_after
+        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        return Undelivered(sent, "429 Too Many Requests", transient=True, retry_after=seconds)
+    if isinstance(exc, BadRequest | Forbidden | InvalidToken):
+        return Undelivered(sent, f"{exc.message}", transient=False)
+    return Undelivered(sent, f"network: {exc}", transient=isinstance(exc, NetworkError))
+
+
+async def send_reply(bot: Bot, chat_id: str, reply: Reply, from_part: int = 0) -> None:
+    """Every part of a reply from from_part on; Undelivered names how many went out."""
+    calls = _calls(bot, chat_id, reply)
+    for i in range(from_part, len(calls)):
+        try:
+            await calls[i]()
+        except TelegramError as exc:
+            raise undelivered(i, exc) from exc
 
 
 class TelegramSender:
@@ -185,23 +225,151 @@ class TelegramSender:
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
         ephemeral: bool = False,
+        from_part: int = 0,
     ) -> None:
         rows = [[Button(b["label"], b["data"]) for b in row] for row in buttons]
         photo = None
-        if media is not None:
+        if media is not None and from_part == 0:
             photo = await asyncio.to_thread(Path(media[1]).read_bytes)
+        elif media is not None:
+            photo = b""  # sent already: only its place among the parts counts
         try:
-            await send_reply(self.bot, chat_id, Reply(text, rows, photo=photo))
-        except RetryAfter as exc:
-            after = exc.retry_after
-            seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
-            raise DeliveryError("429 Too Many Requests", retry_after=seconds) from exc
-        except Forbidden as exc:
-            raise DeliveryError(f"403 {exc.message}", blocked=True) from exc
-        except BadRequest as exc:
-            raise DeliveryError(f"400 {exc.message}", permanent=True) from exc
-        except (NetworkError, TelegramError) as exc:
-            raise DeliveryError(f"network: {exc}") from exc
+            await send_reply(self.bot, chat_id, Reply(text, rows, photo=photo), from_part)
+        except Undelivered as failed:
+            exc = failed.__cause__
+            sent = failed.sent
+            if isinstance(exc, RetryAfter):
+                raise DeliveryError(
+                    "429 Too Many Requests", retry_after=failed.retry_after, parts_sent=sent
+                ) from exc
+            if isinstance(exc, Forbidden):
+                raise DeliveryError(f"403 {exc.message}", blocked=True) from exc
+            if isinstance(exc, BadRequest):
+                raise DeliveryError(f"400 {exc.message}", permanent=True) from exc
+            raise DeliveryError(f"network: {exc}", parts_sent=sent) from exc
+
+
+class TelegramInbox:
+    """Telegram updates for the inbox: raw JSON in, replies out with the bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def keys(self, payload: dict[str, Any]) -> tuple[str, str] | None:
+        update_id = payload.get("update_id")
+        chat = raw_chat(payload)
+        if update_id is None or chat is None:
+            return None
+        return str(update_id), chat
+
+    def event(self, payload: dict[str, Any]) -> Incoming | None:
+        update = Update.de_json(payload, self.bot)
+        return to_event(update, self.bot.username) if update is not None else None
+
+    async def acknowledge(self, payload: dict[str, Any]) -> None:
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and query.get("id"):
+            await self.bot.answer_callback_query(str(query["id"]))
+
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        await send_reply(self.bot, chat_id, reply)
+
+    def handover(self, reply: Reply, sent: int) -> Handover | None:
+        parts = len(split_text(reply.text or "…", MessageLimit.MAX_TEXT_LENGTH))
+        text_sent = max(0, sent - _before_text(reply))
+        if text_sent >= parts:
+            if reply.document is not None:
+                log.warning("a file could not be sent and is not kept to be sent again")
+            return None
+        if sent < _before_text(reply):
+            log.warning("an image could not be sent and is not kept; its text is sent again")
+        buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
+        return Handover(reply.text or "…", buttons, text_sent)
+
+
+def raw_chat(payload: dict[str, Any]) -> str | None:
+    """The chat of a raw update: its message's, or its sender's for one without a message."""
+    for name, value in payload.items():
+        if name == "update_id" or not isinstance(value, dict):
+            continue
+        for holder in (value, value.get("message")):
+            chat = holder.get("chat") if isinstance(holder, dict) else None
+            if isinstance(chat, dict) and chat.get("id") is not None:
+                return str(chat["id"])
+        sender = value.get("from") or value.get("user")
+        if isinstance(sender, dict) and sender.get("id") is not None:
+            return str(sender["id"])
+    return None
+
+
+class TelegramPoller:
+    """Long polling that acknowledges only what the inbox holds: the updates of each
+    getUpdates are stored (or, with the database away, handled) before the next one asks
+    past them. Only the worker holding the token's lock polls; the others stand by and one
+    takes over within seconds when it dies."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        take: Callable[[str, list[dict[str, Any]]], Awaitable[None]],
+        lock: PollLock,
+        *,
+        timeout: int = 30,
+        standby_seconds: float = 2.0,
+    ) -> None:
+        self.bot = bot
+        self.take = take
+        self.lock = lock
+        self.timeout = timeout
+        self.standby_seconds = standby_seconds
+        self.polling = False
+
+    async def run(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                leading = await self.lock.hold()
+            except Exception:
+                log.exception("could not reach the database for the polling lock")
+                leading = False
+            if not leading:
+                if self.polling:
+                    log.info("another worker polls Telegram now")
+                    self.polling, offset = False, None
+                await asyncio.sleep(self.standby_seconds)
+                continue
+            try:
+                if not self.polling:
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                    self.polling = True
+                    log.info("this worker polls Telegram")
+                updates = await self.bot.get_updates(offset=offset, timeout=self.timeout)
+                backoff = 1.0
+            except InvalidToken:
+                log.error("Telegram refused TELEGRAM_BOT_TOKEN; Telegram polling stops")
+                return
+            except TimedOut:
+                continue  # an idle poll
+            except (TelegramError, OSError) as exc:  # Conflict: another poller, for a moment
+                seconds = backoff
+                if isinstance(exc, RetryAfter):
+                    after = exc.retry_after
+                    seconds = after.total_seconds() if isinstance(after, timedelta) else after
+                log.warning("Telegram polling failed (%s); retrying in %.0f s", exc, seconds)
+                await asyncio.sleep(seconds)
+                backoff = min(60.0, backoff * 2)
+                continue
+            if not updates:
+                continue
+            try:
+                await self.take(Channel.TELEGRAM, [u.to_dict() for u in updates])
+            except Exception:  # not confirmed: Telegram gives them again
+                log.exception("Telegram updates could not be taken; asking again")
+                await asyncio.sleep(backoff)
+                backoff = min(60.0, backoff * 2)
+                continue
+            offset = updates[-1].update_id + 1
 
 
 def build_application(

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chatlocks import ChatLocks
+from bot.ingest import Handover, PollLock, Undelivered
 from bot.rendering import numbered_text
 from conversations.events import Button, Incoming, MediaIn, Reply
 from handlers.router import Router, remember_menu
@@ -108,6 +112,36 @@ def render(reply: Reply, lang: str) -> str:
     return text
 
 
+def _calls(chat_id: str, text: str, reply: Reply) -> list[dict[str, Any]]:
+    """The API calls of a reply, in order, each one part: its photos, then its text."""
+    calls: list[dict[str, Any]] = [
+        {"method": "sendPhoto", "payload": {"chat_id": chat_id, "photo": url}}
+        for kind, url in reply.media
+        if kind == "photo" and url.startswith("http")
+    ]
+    for part in split_text(text or "…", TEXT_LIMIT):
+        calls.append({"method": "sendMessage", "payload": {"chat_id": chat_id, "text": part}})
+    return calls
+
+
+def transient(exc: ZaloError) -> bool:
+    """Worth trying again: 429, 5xx, a timeout or the network."""
+    return exc.code in (0, 408, 429) or exc.code >= 500
+
+
+async def send_parts(client: ZaloClient, calls: list[dict[str, Any]], from_part: int = 0) -> None:
+    for i in range(from_part, len(calls)):
+        try:
+            await client.call(calls[i]["method"], calls[i]["payload"])
+        except ZaloError as exc:
+            raise Undelivered(
+                i,
+                str(exc),
+                transient=transient(exc),
+                retry_after=30 if exc.code == 429 else None,
+            ) from exc
+
+
 class ZaloTransport:
     def __init__(
         self,
@@ -115,12 +149,15 @@ class ZaloTransport:
         router: Router,
         language: str = "vi",
         store: media.MediaStore | None = None,
+        take: Callable[[str, list[dict[str, Any]]], Awaitable[None]] | None = None,
     ) -> None:
         self.client = client
         self.store = store
         self.router = router
         self.language = language
         self._locks = ChatLocks()
+        # Where polled updates go: the inbox; without one, handled at once.
+        self.take = take
 
     async def handle(self, raw: dict[str, Any]) -> None:
         """One update: handled in order within its chat, every reply sent."""
@@ -133,34 +170,41 @@ class ZaloTransport:
                 await self.send_reply(reply.chat_id or event.chat_id, reply)
 
     async def keep_media(self, event: Incoming) -> Incoming:
-        """Zalo's address of a photo or a voice note is temporary: the file itself is kept."""
-        if self.store is None or event.media is None or not event.media.file_id.startswith("http"):
-            return event
-        try:
-            stored = await self.store.fetch(event.media.file_id, utcnow())
-        except media.Refused as exc:
-            log.warning("a Zalo %s was not kept: %s", event.media.media_type, exc)
-            return dataclasses.replace(event, media=None)  # answered as content not understood
-        return dataclasses.replace(event, media=dataclasses.replace(event.media, file_id=stored))
+        return await keep_media(self.store, event)
 
     async def send_reply(self, chat_id: str, reply: Reply) -> None:
-        for kind, url in reply.media:
-            if kind == "photo" and url.startswith("http"):
-                await self.client.call("sendPhoto", {"chat_id": chat_id, "photo": url})
-        await self.client.send_message(chat_id, render(reply, self.language))
+        calls = _calls(chat_id, render(reply, self.language), reply)
+        await send_parts(self.client, calls)
 
-    async def poll(self, seconds: int = 30) -> None:
+    async def _take(self, update: dict[str, Any]) -> None:
+        if self.take is not None:
+            await self.take(Channel.ZALO, [update])
+            return
+        try:
+            await self.handle(update)
+        except Exception:
+            log.exception("a Zalo update could not be handled")
+
+    async def poll(self, seconds: int = 30, lock: PollLock | None = None) -> None:
         """Long polling (the webhook is removed first: the two exclude each other).
 
-        It survives any failure of its own, retrying with a growing pause; only a rejected
-        token stops it, with one line saying which setting to fix."""
+        Zalo has no offset: an update fetched is gone from Zalo, so it is written to the
+        inbox before anything else (and kept in memory, tried again, while it cannot be).
+        Only the worker holding the token's lock polls. It survives any failure of its own,
+        retrying with a growing pause; only a rejected token stops it, with one line saying
+        which setting to fix."""
         backoff = 1.0
         webhook_removed = False
         while True:
             try:
+                if lock is not None and not await lock.hold():
+                    webhook_removed = False
+                    await asyncio.sleep(2.0)
+                    continue
                 if not webhook_removed:
                     await self.client.call("deleteWebhook")
                     webhook_removed = True
+                    log.info("this worker polls Zalo")
                 result = await self.client.call(
                     "getUpdates", {"timeout": seconds}, wait=seconds + 10
                 )
@@ -182,10 +226,75 @@ class ZaloTransport:
                 continue
             updates = result if isinstance(result, list) else [result] if result else []
             for update in updates:
-                try:
-                    await self.handle(update)
-                except Exception:
-                    log.exception("a Zalo update could not be handled")
+                await self._keep(update)
+
+    async def _keep(self, update: dict[str, Any]) -> None:
+        """Hand one fetched update on, trying again until it is taken: Zalo will not give
+        it a second time."""
+        pause = 1.0
+        while True:
+            try:
+                await self._take(update)
+                return
+            except Exception:
+                log.exception("a Zalo update could not be kept; trying again in %.0f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(30.0, pause * 2)
+
+
+async def keep_media(store: media.MediaStore | None, event: Incoming) -> Incoming:
+    """Zalo's address of a photo or a voice note is temporary: the file itself is kept."""
+    if store is None or event.media is None or not event.media.file_id.startswith("http"):
+        return event
+    try:
+        stored = await store.fetch(event.media.file_id, utcnow())
+    except media.Refused as exc:
+        log.warning("a Zalo %s was not kept: %s", event.media.media_type, exc)
+        return dataclasses.replace(event, media=None)  # answered as content not understood
+    return dataclasses.replace(event, media=dataclasses.replace(event.media, file_id=stored))
+
+
+class ZaloInbox:
+    """Zalo updates for the inbox: raw JSON in, numbered text out, media kept on the way."""
+
+    def __init__(
+        self, client: ZaloClient, language: str = "vi", store: media.MediaStore | None = None
+    ) -> None:
+        self.client = client
+        self.language = language
+        self.store = store
+
+    async def keep_media(self, event: Incoming) -> Incoming:
+        return await keep_media(self.store, event)
+
+    def keys(self, payload: dict[str, Any]) -> tuple[str, str] | None:
+        event = to_event(payload)
+        if event is None:
+            return None
+        key = (
+            event.update_key
+            or hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:40]
+        )
+        return key, event.chat_id
+
+    def event(self, payload: dict[str, Any]) -> Incoming | None:
+        return to_event(payload)
+
+    async def acknowledge(self, payload: dict[str, Any]) -> None:
+        return None
+
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        calls = _calls(chat_id, render(reply, self.language), reply)
+        await send_parts(self.client, calls)
+
+    def handover(self, reply: Reply, sent: int) -> Handover | None:
+        # Sent as the text it was rendered to (its numbers included): the router has already
+        # remembered what the numbers answer.
+        text = render(reply, self.language)
+        photos = len(_calls("", "", reply)) - 1
+        parts = len(split_text(text or "…", TEXT_LIMIT))
+        text_sent = max(0, sent - photos)
+        return Handover(text, [], text_sent) if text_sent < parts else None
 
 
 class ZaloSender:
@@ -205,6 +314,7 @@ class ZaloSender:
         buttons: list[list[dict[str, Any]]],
         media: tuple[str, str] | None = None,
         ephemeral: bool = False,
+        from_part: int = 0,
     ) -> None:
         # The numbers of a message to a tipster would be remembered on their chat, naming the
         # tip: such a message goes without them (its text says how to answer from the menu).
@@ -213,16 +323,19 @@ class ZaloSender:
         )
         # Zalo takes images by public URL only: a chart on disk is mentioned, not sent.
         reply = Reply(text, rows, photo=b"" if media else None)
+        calls = _calls(chat_id, render(reply, self.language), reply)
         try:
-            await self.client.send_message(chat_id, render(reply, self.language))
-        except ZaloError as exc:
+            await send_parts(self.client, calls, from_part)
+        except Undelivered as failed:
+            exc = failed.__cause__
+            assert isinstance(exc, ZaloError)
             if exc.code == 429:
-                raise DeliveryError("429 quota", retry_after=30) from exc
+                raise DeliveryError("429 quota", retry_after=30, parts_sent=failed.sent) from exc
             if exc.code in (401, 403):
                 raise DeliveryError(
                     f"{exc.code} {exc.description}", blocked=exc.code == 403, permanent=True
                 ) from exc
             if exc.code == 400:
                 raise DeliveryError(f"400 {exc.description}", permanent=True) from exc
-            raise DeliveryError(str(exc)) from exc
+            raise DeliveryError(str(exc), parts_sent=failed.sent) from exc
         await remember_menu(self.sessions, Channel.ZALO, chat_id, reply)

@@ -50,9 +50,13 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         blocked: bool = False,
+        parts_sent: int = 0,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The parts of a long message that went out before the failure, counted from the
+        # first part of the message (not from where this attempt resumed).
+        self.parts_sent = parts_sent
         self.permanent = permanent or blocked
         self.blocked = blocked
 
@@ -67,7 +71,9 @@ class Sender(Protocol):
         ephemeral: bool = False,
     ) -> None:
         """Send one message; media is (kind, file path) of an image to send with it. An
-        ephemeral message (to a tipster) must leave nothing in the database."""
+        ephemeral message (to a tipster) must leave nothing in the database. A sender that
+        splits long messages also takes from_part (the parts already delivered, to skip) and
+        raises DeliveryError with parts_sent."""
 
 
 @dataclass
@@ -81,6 +87,12 @@ class Outcome:
 def sender_lock_key(channel: str) -> int:
     """The advisory lock of a channel's one sender, the same in every worker."""
     return zlib.crc32(f"binhyen outbox sender {channel}".encode())
+
+
+def _resume(row: OutboxMessage) -> dict[str, int]:
+    """Where a long message resumes: after the parts already delivered (senders that never
+    split a message are not asked)."""
+    return {"from_part": row.parts_sent} if row.parts_sent else {}
 
 
 def is_group(chat_id: str) -> bool:
@@ -267,7 +279,12 @@ class Dispatcher:
         try:
             media = (row.media_kind or "photo", row.media_path) if row.media_path else None
             await self.senders[row.channel].send(
-                row.chat_id, row.text, row.buttons, media=media, ephemeral=row.ephemeral
+                row.chat_id,
+                row.text,
+                row.buttons,
+                media=media,
+                ephemeral=row.ephemeral,
+                **_resume(row),
             )
         except DeliveryError as exc:
             if exc.retry_after is not None:
@@ -326,6 +343,9 @@ class Dispatcher:
         delay = exc.retry_after if exc.retry_after is not None else min(600, 2**row.attempts)
         now = self.clock()
         async with self.sessions() as session, session.begin():
+            if exc.parts_sent > row.parts_sent:
+                row.parts_sent = exc.parts_sent
+                await outbox.record_parts(session=session, row_id=row.id, parts_sent=exc.parts_sent)
             await outbox.record_failure(
                 session=session,
                 row_id=row.id,

@@ -557,6 +557,31 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = _now()
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Parts of a long message (split to the platform's limit) already delivered: a retry
+    # sends only the rest.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class InboxUpdate(Base):
+    """An update as received, kept only until it has been handled and answered.
+
+    It holds the raw update (account ids, the text of a tip): deleted once processed
+    (storage.inbox). chat_key is a hash of the chat, for handling each chat in order."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index(None, "chat_key", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    chat_key: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = _now()
+    # Claimed by a worker until then; a worker that died leaves it to be claimed again.
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DigestRun(Base):

@@ -29,6 +29,9 @@ from storage.models import Identity, OutboxMessage
 from storage.types import rounded, utcnow
 
 BLOCKED = "blocked by the user"
+# A direct reply the platform did not take at once (429, 5xx, the network), handed over to be
+# sent in order through the same limits. Deleted once sent: it is conversation text.
+REPLY = "reply"
 
 
 async def enqueue(
@@ -148,7 +151,8 @@ async def _blocked_chats(*, session: AsyncSession, chat_ids: set[str]) -> set[tu
 async def _drop_ephemeral(session: AsyncSession, row_ids: Collection[int]) -> None:
     await session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.id.in_(list(row_ids)), OutboxMessage.ephemeral.is_(True)
+            OutboxMessage.id.in_(list(row_ids)),
+            or_(OutboxMessage.ephemeral.is_(True), OutboxMessage.purpose == REPLY),
         )
     )
 
@@ -225,6 +229,57 @@ async def record_failure(
             .where(Identity.channel == channel, Identity.chat_id == chat_id)
             .values(blocked_at=rounded(now, timedelta(days=1)))
         )
+
+
+# --- direct replies handed over -----------------------------------------------------------
+
+
+async def hand_over_reply(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    buttons: list[list[dict[str, Any]]],
+    parts_sent: int,
+    now: datetime,
+    not_before: datetime,
+) -> None:
+    """A direct reply, or what is left of it, to be sent by the outbox after not_before."""
+    message = await enqueue(
+        session,
+        channel=channel,
+        chat_id=chat_id,
+        text=text,
+        buttons=buttons,
+        purpose=REPLY,
+        now=now,
+    )
+    message.parts_sent, message.not_before = parts_sent, not_before
+
+
+async def replies_waiting(
+    *, session: AsyncSession, channel: str, chat_ids: Collection[str]
+) -> set[str]:
+    """The chats with a handed-over reply not yet sent: a later reply must queue behind it."""
+    if not chat_ids:
+        return set()
+    rows = await session.scalars(
+        select(OutboxMessage.chat_id).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id.in_(list(chat_ids)),
+            OutboxMessage.purpose == REPLY,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+    )
+    return set(rows.all())
+
+
+async def record_parts(*, session: AsyncSession, row_id: int, parts_sent: int) -> None:
+    """Parts of a long message delivered before a send failed: a retry sends the rest."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id).values(parts_sent=parts_sent)
+    )
 
 
 # --- for the administrator ----------------------------------------------------------------

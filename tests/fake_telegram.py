@@ -41,8 +41,14 @@ class FakeBotApi:
     fail: Any = None
     failures: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
+    # getUpdates answered 409 because another one came in while it waited (two pollers),
+    # to a client still connected: a killed process's poll is not one.
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self._arrived = asyncio.Event()
+        self._poll_gen = 0
+        self._superseded = asyncio.Event()
         self._ids = itertools.count(1)
         self._messages = itertools.count(1)
         self._server: HTTPServer | None = None
@@ -78,6 +84,8 @@ class FakeBotApi:
                 if answer.get("drop"):  # the connection breaks before any answer
                     self.request.connection.stream.close()
                     return
+                if answer.get("error_code") == 409 and not self.request.connection.stream.closed():
+                    api.conflicts.append(params)
                 if answer.get("http_status"):
                     self.set_status(answer.pop("http_status"))
                 self.write(answer)
@@ -106,7 +114,15 @@ class FakeBotApi:
         if method == "getMe":
             return {"ok": True, "result": BOT_USER}
         if method == "getUpdates":
-            return {"ok": True, "result": await self._get_updates(params)}
+            result = await self._get_updates(params)
+            if result is None:  # as Telegram does: a newer getUpdates ends this one
+                return {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request",
+                    "http_status": 409,
+                }
+            return {"ok": True, "result": result}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             return {
@@ -147,16 +163,29 @@ class FakeBotApi:
             }
         return {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The updates from the offset on (those before it are confirmed and dropped); None
+        when a newer getUpdates came while this one waited."""
+        self._poll_gen += 1
+        gen = self._poll_gen
+        self._superseded.set()  # the one waiting, if any, ends
+        self._superseded = superseded = asyncio.Event()
         offset = int(params.get("offset") or 0)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates:
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(
-                    self._arrived.wait(), timeout=min(float(params.get("timeout") or 0), 1.0)
-                )
-            except TimeoutError:
+            arrived = asyncio.ensure_future(self._arrived.wait())
+            ended = asyncio.ensure_future(superseded.wait())
+            await asyncio.wait(
+                [arrived, ended],
+                timeout=min(float(params.get("timeout") or 0), 1.0),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            arrived.cancel()
+            ended.cancel()
+            if gen != self._poll_gen:
+                return None
+            if not self.updates:
                 return []
         return list(self.updates)
 

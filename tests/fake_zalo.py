@@ -44,7 +44,11 @@ class FakeZaloApi:
                 if token != TOKEN:  # Zalo answers errors with HTTP 200 and ok: false
                     self.write({"ok": False, "error_code": 401, "description": "Unauthorized"})
                     return
-                self.write(await api.handle(method, payload))
+                answer = await api.handle(method, payload)
+                if answer.get("slow"):  # a slow answer, then the normal one
+                    await asyncio.sleep(answer["slow"])
+                    answer = await api.handle(method, payload, failures=False)
+                self.write(answer)
 
         class Files(RequestHandler):
             def get(self, name: str) -> None:
@@ -65,8 +69,10 @@ class FakeZaloApi:
             self._server.stop()
             await self._server.close_all_connections()
 
-    async def handle(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if self.fail is not None and (failure := self.fail(method, payload)) is not None:
+    async def handle(
+        self, method: str, payload: dict[str, Any], failures: bool = True
+    ) -> dict[str, Any]:
+        if failures and self.fail is not None and (failure := self.fail(method, payload)):
             return failure
         self.calls.append((method, payload))
         if method == "getMe":

@@ -52,7 +52,7 @@ def test_console_walks_a_quiet_week_and_an_incident(tmp_path: Path):
     )
     out = result.stdout
     assert result.returncode == 0, result.stderr
-    assert "seeded the demo commune" in out
+    assert "đã tạo xã mẫu" in out
     assert "Đã gửi báo cáo tuần" in out
     assert "1. 🕊 Tuần này bình yên" in out  # numbered menus where there are no buttons
     assert "Đã nhận 1 ảnh" in out

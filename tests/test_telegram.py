@@ -11,10 +11,17 @@ import httpx
 import pytest
 from sqlalchemy import delete, func, select
 
-from bot.telegram import TelegramSender, build_application, set_commands
+from bot.ingest import Ingest
+from bot.telegram import (
+    TelegramInbox,
+    TelegramPoller,
+    TelegramSender,
+    build_application,
+    set_commands,
+)
 from bot.web.app import Services, WebConfig, build_web_app
 from scheduler.dispatcher import Dispatcher
-from storage import admin, cases
+from storage import admin, cases, inbox
 from storage.models import (
     Conversation,
     DutyChat,
@@ -32,6 +39,13 @@ from tests.helpers import SECRET, TIP_KEYS, make_commune, make_router
 HEAD, MEMBER, OFFICER, DUTY = 1001, 1002, 1003, -100500
 
 
+class Always:
+    """The polling lock of the only worker."""
+
+    async def hold(self) -> bool:
+        return True
+
+
 class Harness:
     def __init__(self, api: FakeBotApi, sessions: Any, clock: Any) -> None:
         self.api, self.sessions, self.clock = api, sessions, clock
@@ -39,17 +53,28 @@ class Harness:
         self.last: list[dict[str, Any]] = []
 
     async def start(self, webhook: dict[str, Any] | None = None) -> None:
+        """The bot as `binhyen run` wires it: polled updates through the inbox."""
         self.router = make_router(self.sessions, self.clock)
         self.app = build_application(TOKEN, self.api.base_url, self.router)
         await self.app.initialize()
         await self.app.start()
+        self.ingest = Ingest(self.sessions, self.router)
+        self.ingest.channels["telegram"] = TelegramInbox(self.app.bot)
+        self.tasks: list[asyncio.Task[None]] = []
         if webhook:
             await self.app.updater.start_webhook(**webhook)
         else:
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+            poller = TelegramPoller(self.app.bot, self.ingest.take, Always(), timeout=1)
+            self.tasks.append(asyncio.create_task(poller.run()))
+        self.tasks.append(asyncio.create_task(self.ingest.run_forever()))
 
     async def stop(self) -> None:
-        await self.app.updater.stop()
+        self.ingest.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.app.updater.running:
+            await self.app.updater.stop()
         await self.app.stop()
         await self.app.shutdown()
 
@@ -314,11 +339,12 @@ async def test_webhook_refuses_a_wrong_secret(sessions, clock):
         "https://example.invalid/telegram", secret_token="s3cret-Token"
     )
 
-    from bot.app import make_deliver
-
-    deliver = make_deliver(harness.app, None)  # handled and answered before the HTTP answer
+    ingest = Ingest(sessions, harness.router)
+    ingest.channels["telegram"] = TelegramInbox(harness.app.bot)
     web = build_web_app(
-        Services(WebConfig(SECRET, TIP_KEYS, telegram_secret="s3cret-Token"), sessions, deliver)
+        Services(
+            WebConfig(SECRET, TIP_KEYS, telegram_secret="s3cret-Token"), sessions, ingest.receive
+        )
     )
     try:
         body = {"update_id": 5, **tg.text(HEAD, "/start")}
@@ -332,7 +358,12 @@ async def test_webhook_refuses_a_wrong_secret(sessions, clock):
                 url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"}
             )
         assert (bad.status_code, none.status_code, good.status_code) == (403, 403, 200)
-        assert len(api.sent(HEAD)) >= 1  # answered before the webhook's HTTP answer
+        async with sessions() as session:  # committed to the inbox before the HTTP answer
+            assert await inbox.waiting(session=session) == 1
+        await ingest.run_once()
+        assert len(api.sent(HEAD)) >= 1
+        async with sessions() as session:  # answered, then gone from the inbox
+            assert await inbox.waiting(session=session) == 0
         set_hook = next(p for m, p in api.calls if m == "setWebhook")
         assert set_hook["secret_token"] == "s3cret-Token"
     finally:
@@ -462,15 +493,22 @@ async def test_start_up_goes_through_5xx_and_a_rejected_token_stops_at_once(sess
 
     api.fail = flaky
     app = build_application(TOKEN, api.base_url, make_router(sessions, clock))
+    taken: list[dict[str, Any]] = []
+
+    async def take(channel: str, updates: list[dict[str, Any]]) -> None:
+        taken.extend(updates)
+
     try:
         await until_reached("getMe", app.initialize)
-        await app.start()
-        assert app.updater is not None
-        updater = app.updater
-        await until_reached("deleteWebhook", lambda: updater.start_polling(poll_interval=0.0))
-        assert left == {"getMe": 0, "deleteWebhook": 0} and updater.running
-        await updater.stop()
-        await app.stop()
+        poller = asyncio.create_task(TelegramPoller(app.bot, take, Always(), timeout=1).run())
+        api.push(tg.text(HEAD, "/start"))
+        for _ in range(100):  # a pause of 1 s after the 502 on deleteWebhook
+            if taken:
+                break
+            await asyncio.sleep(0.05)
+        poller.cancel()
+        await asyncio.gather(poller, return_exceptions=True)
+        assert left == {"getMe": 0, "deleteWebhook": 0} and taken
         await app.shutdown()
 
         refused = build_application("1:wrong", api.base_url, make_router(sessions, clock))
