@@ -135,7 +135,7 @@ def _samples(lang: str, role: str, kind: str) -> dict[str, Any]:
         "year": 2026,
         # The command line's own values.
         "problem": "DATABASE_URL: không phải địa chỉ cơ sở dữ liệu",
-        "revision": "0025",
+        "revision": "0019",
         "people": 39,
         "province": "tỉnh Đồng Nai",
         "teams": 18,

@@ -2,7 +2,7 @@
 the commune's commitment threshold; activity figures for offenders educated and commendations
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 """
 

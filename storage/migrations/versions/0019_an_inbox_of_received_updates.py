@@ -1,7 +1,7 @@
 """an inbox of received updates, and the parts of a long message already sent
 
-Revision ID: 0020
-Revises: 0012
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0012"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """incidents by time, with their commune and category: a province's quarter read from the
 index alone, flat however many years lie beside it
 
-Revision ID: 0030
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0017"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """the web desk: one-time sign-in links, browser sessions and the audit log
 
-Revision ID: 0025
-Revises: 0012
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | None = "0030"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
