@@ -15,13 +15,13 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from bot.telegram import TelegramSender, build_application
+from bot.telegram import TelegramSender
 from bot.web.app import Services, WebConfig, build_web_app
 from scheduler.dispatcher import Dispatcher
 from storage import access, admin, desk
 from storage.models import Commune, Incident, Person
 from tests import fake_telegram as tg
-from tests.fake_telegram import TOKEN, FakeBotApi, free_port
+from tests.fake_telegram import FakeBotApi, free_port
 from tests.helpers import SECRET, TIP_KEYS, make_commune, make_router
 from tests.test_telegram import MEMBER, OFFICER, Harness, _invite_and_start
 
@@ -53,11 +53,7 @@ async def stack(sessions, clock):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     harness = Harness(api, sessions, clock)
-    harness.router = make_router(sessions, clock, desk_url=url)
-    harness.app = build_application(TOKEN, api.base_url, harness.router)
-    await harness.app.initialize()
-    await harness.app.start()
-    await harness.app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await harness.start(router=make_router(sessions, clock, desk_url=url))
     outbox = Dispatcher(sessions, {"telegram": TelegramSender(harness.app.bot)}, clock=clock)
 
     async def deliver(channel, payload):

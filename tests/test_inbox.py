@@ -232,6 +232,9 @@ class FiveParts:
     async def handle(self, event: Incoming) -> list[Reply]:
         return [Reply(LONG, chat_id=event.chat_id)]
 
+    async def handle_batch(self, events: list[Incoming]) -> list[list[Reply]]:
+        return [await self.handle(e) for e in events]
+
 
 def _parts_sent(api: FakeBotApi, chat: int) -> list[str]:
     return [t.split(".")[0] for t in (m["text"] for m in api.sent(chat))]

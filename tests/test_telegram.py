@@ -52,9 +52,9 @@ class Harness:
         self.app: Any = None
         self.last: list[dict[str, Any]] = []
 
-    async def start(self, webhook: dict[str, Any] | None = None) -> None:
+    async def start(self, webhook: dict[str, Any] | None = None, router: Any = None) -> None:
         """The bot as `binhyen run` wires it: polled updates through the inbox."""
-        self.router = make_router(self.sessions, self.clock)
+        self.router = router or make_router(self.sessions, self.clock)
         self.app = build_application(TOKEN, self.api.base_url, self.router)
         await self.app.initialize()
         await self.app.start()
