@@ -109,7 +109,9 @@ async def seed_tra_vinh_demo(
     members = {lang: iter(names) for lang, names in MEMBERS.items()}
     hamlets, reporters = {}, {}
     for name, households, head, title, lang in HAMLETS:
-        hamlet = await add_hamlet(session, commune, name, HAMLET_LABEL, households=households)
+        hamlet = await add_hamlet(
+            session, commune, f"{HAMLET_LABEL} {name}", HAMLET_LABEL, households=households
+        )
         hamlets[name] = hamlet
         team = await add_team(session, hamlet, f"Tổ bảo vệ ANTT ấp {name}", TeamKind.SECURITY)
         people = [
