@@ -331,12 +331,16 @@ class TelegramPoller:
             try:
                 leading = await self.lock.hold()
             except Exception:
+                # With the database away no other worker can take the lock either: the
+                # poller goes on, so that the person is told nothing could be saved.
                 log.exception("could not reach the database for the polling lock")
-                leading = False
+                leading = self.polling
             if not leading:
                 if self.polling:
+                    # The offset is kept: the next poll, whenever this worker leads again,
+                    # confirms what it took (a lower offset than another poller's is harmless).
                     log.info("another worker polls Telegram now")
-                    self.polling, offset = False, None
+                    self.polling = False
                 await asyncio.sleep(self.standby_seconds)
                 continue
             try:

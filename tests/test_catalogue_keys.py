@@ -53,18 +53,9 @@ def _present(name: str, keys: dict[str, object]) -> bool:
     return name in keys or any(k.startswith(name + ".") for k in keys)
 
 
-def awaiting_translation(lang: str) -> set[str]:
-    """Keys a catalogue does not have yet, written down (they fall back to Vietnamese)."""
-    if lang != "km":
-        return set()
-    path = Path(__file__).with_name("km_awaiting_translation.txt")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
 @pytest.mark.parametrize("lang", list(available_languages()))
 def test_every_key_named_in_code_is_in_every_catalogue(lang):
-    keys = set(catalogue(lang)) | awaiting_translation(lang)
+    keys = set(catalogue(lang))
     reference = catalogue("vi")
     missing = sorted(
         k
@@ -85,6 +76,6 @@ def test_the_scan_finds_the_keys_it_is_meant_to():
 
 @pytest.mark.parametrize("lang", list(available_languages()))
 def test_every_vietnamese_key_has_a_translation(lang):
-    have = set(catalogue(lang)) | awaiting_translation(lang)
+    have = set(catalogue(lang))
     missing = sorted(k for k in set(catalogue("vi")) - have if not _shared(k))
     assert not missing, f"{lang} lacks {missing}"

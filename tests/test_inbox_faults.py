@@ -116,7 +116,9 @@ async def test_killed_during_a_backlog_with_zalo_polling_every_message_is_answer
     api = FakeZaloApi()
     await api.start()
     await make_commune(sessions, prefix="x-")
-    api.fail = lambda method, payload: {"slow": 0.3} if method == "sendMessage" else None
+    # Replies are slow until the kill, far slower than the kill takes, so that the kill falls
+    # with answers still to come however loaded the machine; after it they are quick.
+    api.fail = lambda method, payload: {"slow": 2.0} if method == "sendMessage" else None
     bot = _zalo_bot(db_url, api, tmp_path)
     users = [f"zu-{i}" for i in range(BACKLOG)]
     half = BACKLOG // 2
@@ -135,6 +137,7 @@ async def test_killed_during_a_backlog_with_zalo_polling_every_message_is_answer
         fetched = polls()
         await _until(lambda: polls() > fetched)
         await bot.kill()
+        api.fail = None
         answered_before = {u for u in users if api.sent(u)}
         assert len(answered_before) < half, "the kill came too late to prove anything"
         await asyncio.sleep(1)  # the dead poller's last request ends, empty, at the server
@@ -146,6 +149,68 @@ async def test_killed_during_a_backlog_with_zalo_polling_every_message_is_answer
     finally:
         await bot.stop()
         await api.stop()
+
+
+async def test_killed_during_a_backlog_with_the_telegram_webhook_every_message_is_answered(
+    sessions, db_url, tmp_path, telegram_api
+):
+    """Telegram delivers a webhook's update again until it gets a 200: the web server answers
+    only once the update is committed, so every update it confirmed is answered after a kill,
+    and the others are delivered again to the new process."""
+    import httpx
+
+    api = telegram_api
+    await make_commune(sessions)
+    api.fail = lambda method, params: {"slow": 2.0} if method == "sendMessage" else None
+    port = tg.free_port()
+    bot = _bot(db_url, api, tmp_path)
+    bot.env.update(
+        {
+            "TELEGRAM_WEBHOOK_URL": "https://binhyen.example/telegram",
+            "TELEGRAM_WEBHOOK_SECRET": "hook-secret-1",
+            "WEB_PORT": str(port),
+            "WEB_LISTEN": "127.0.0.1",
+        }
+    )
+    users = [61_000 + i for i in range(BACKLOG)]
+    updates = {uid: {**tg.text(uid, "/start"), "update_id": 900_000 + uid} for uid in users}
+    confirmed: set[int] = set()
+    url = f"http://127.0.0.1:{port}/telegram"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret-1"}
+
+    async def telegram_delivers(client: httpx.AsyncClient, uid: int) -> None:
+        while True:  # as Telegram does: again after any answer but a 2xx, or none
+            try:
+                answer = await client.post(url, json=updates[uid], headers=headers)
+                if answer.status_code == 200:
+                    confirmed.add(uid)
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+
+    await bot.start()
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            await _until(lambda: any(m == "setWebhook" for m, _ in api.calls))
+            deliveries = []
+            for uid in users:  # the backlog: each update on its way, none waiting for another
+                deliveries.append(asyncio.create_task(telegram_delivers(client, uid)))
+                await asyncio.sleep(0.01)
+            await _until(lambda: len(confirmed) >= BACKLOG // 2)
+            await bot.kill()
+            api.fail = None
+            confirmed_at_kill = set(confirmed)
+            answered_at_kill = {u for u in users if api.sent(u)}
+            await bot.start()
+            await asyncio.wait_for(asyncio.gather(*deliveries), 60)
+        assert confirmed_at_kill - answered_at_kill, "the kill came too late to prove anything"
+        await _until(lambda: all(api.sent(u) for u in users))
+        await _inbox_emptied(sessions)
+    finally:
+        await bot.stop()
+    for uid in users:
+        assert any("Bình Yên" in m["text"] or "báo" in m["text"] for m in api.sent(uid)), uid
 
 
 def _polls(bot: Bot) -> int:
