@@ -154,6 +154,17 @@ async def test_an_officer_works_an_urgent_incident_in_chromium(stack, sessions):
     assert path.read_bytes()[:2] == b"PK"
     await page.goto(f"{url}/figures")
     await shot(page, "figures")
+    # In Khmer the desk brings its own Khmer font: a station PC without one still reads it.
+    await page.click("text=ភាសាខ្មែរ")
+    await page.wait_for_load_state("load")
+    await page.evaluate("document.fonts.ready")
+    loaded = await page.evaluate(
+        """() => [...document.fonts].some(
+            f => f.family.includes("Binh Yen Khmer") && f.status === "loaded")"""
+    )
+    assert loaded, "the page in Khmer did not load the Khmer font"
+    assert "ផ្ទាំងការងារ" in await page.title() or "ស្ថិតិ" in await page.inner_text("main")
+    await shot(page, "figures-km")
 
     phone = await browser.new_page(viewport={"width": 390, "height": 844})
     async with sessions() as session, session.begin():

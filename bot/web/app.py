@@ -16,7 +16,13 @@ from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -238,6 +244,20 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+async def khmer_font(request: Request) -> Response:
+    """The Khmer font the charts use, from its package: a browser without one draws Khmer
+    as boxes (desk.css asks for it only for Khmer letters)."""
+    import fontpkg
+
+    from scheduler.digest import KHMER_FONT
+
+    return FileResponse(
+        fontpkg.path(KHMER_FONT),
+        media_type="font/ttf",
+        headers={"Cache-Control": "public, max-age=604800"},
+    )
+
+
 class Headers(BaseHTTPMiddleware):
     def __init__(self, app: Any, headers: dict[str, str]) -> None:
         super().__init__(app)
@@ -263,6 +283,7 @@ def build_web_app(services: Services) -> Starlette:
         *case_pages.routes(),
         *map_pages.routes(),
         *admin_pages.routes(),
+        Route("/fonts/khmer.ttf", khmer_font),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
