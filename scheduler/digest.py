@@ -292,6 +292,22 @@ def render_records(records: MovementFigures, lang: str) -> list[str]:
 MARK = {Verdict.MET: "✅", Verdict.NOT_MET: "❌", Verdict.NO_DATA: "–"}
 
 
+def _safe_areas_source(view: CriteriaView, lang: str) -> str:
+    """What decided the safe-areas line: the year's recognitions where the commune recorded
+    them, else the areas meeting every condition the figures show (the line below)."""
+    recognised = view.records.recognitions.get("areas") if view.records is not None else None
+    if recognised and recognised[1] and view.records is not None:
+        met, total = recognised
+        return t(
+            lang,
+            "criteria.safe_areas_recognised",
+            met=whole(lang, met),
+            total=whole(lang, total),
+            year=view.records.year,
+        )
+    return t(lang, "criteria.safe_areas_by_figures")
+
+
 def render_criteria(view: CriteriaView, lang: str) -> list[str]:
     period = period_words(lang, view.period.kind, view.period.label)
     lines = [t(lang, "criteria.title", period=period)]
@@ -302,6 +318,8 @@ def render_criteria(view: CriteriaView, lang: str) -> list[str]:
         label = t(lang, "criteria." + key)
         if key == "households" and view.records is not None and view.records.threshold < 100:
             label = t(lang, "commitment.criterion", threshold=number(lang, view.records.threshold))
+        if key == "safe_areas":
+            lacking = " " + _safe_areas_source(view, lang)
         lines.append(f"{MARK[view.commune[key]]} {label}{lacking}")
     lines.append(t(lang, "criteria.areas", met=view.areas_met, total=len(view.hamlets)))
     if view.records is not None:

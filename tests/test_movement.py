@@ -207,6 +207,8 @@ async def test_recognitions_show_as_the_years_result_and_decide_the_safe_commune
         "Đạt chuẩn an toàn về ANTT năm 2026: 2/2 khu dân cư, 6/6 cơ quan, 1/2 trường học" in lines
     )
     assert view.commune["safe_areas"] == Verdict.MET  # 2 of 2 areas recognised
+    # Said as decided by the recognitions, beside the figures' own count, which differs.
+    assert "✅ Từ 70% khu dân cư đạt tiêu chí (theo công nhận năm 2026: 2/2 khu dân cư)" in lines
     assert view.commune["models"] == Verdict.MET
     text = render_text(data, "vi", "weekly")
     assert "Mô hình tự quản: 1 đang hoạt động, 1 mô hình mới trong năm 2026" in text
