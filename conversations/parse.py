@@ -41,7 +41,8 @@ def parse_number(text: str, lang: str | None = None) -> int | None:
     return value if isinstance(value, int) else None
 
 
-_DAYS_BACK = {"today": 0, "yesterday": 1, "day_before": 2}
+# "ngày mai" (tomorrow) is a day too: read, so that a time in it is refused as still to come.
+_DAYS_BACK = {"tomorrow": -1, "today": 0, "yesterday": 1, "day_before": 2}
 
 
 def _pattern(word: str) -> str:

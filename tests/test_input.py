@@ -39,6 +39,10 @@ async def test_times_to_come_impossible_or_long_ago_are_answered_and_confirmed(s
     await chat.tap("Trộm cắp")
     await chat.say("hôm nay 23h")
     assert "chưa tới" in chat.text
+    for tomorrow in ("ngày mai 8h", "ngay mai 8h", "sáng mai", "mai 8h"):  # not today at 08:00
+        await chat.say(tomorrow)
+        assert "chưa tới" in chat.text, tomorrow
+        assert "Xảy ra lúc nào" in chat.text and "Xảy ra ở đâu" not in chat.text, tomorrow
     await chat.say("31/02 9h")
     assert "không có" in chat.text
     await chat.say("01/01/0001 1h")

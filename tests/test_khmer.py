@@ -87,6 +87,11 @@ def test_khmer_days_hours_and_digits_are_read_as_a_time(typed, at):
     assert found.at == at
 
 
+@pytest.mark.parametrize("typed", ["ថ្ងៃស្អែក ម៉ោង ៨", "ស្អែកម៉ោង៨ព្រឹក", "ngày mai 8h", "tomorrow 8h"])
+def test_tomorrow_in_khmer_or_typed_in_another_language_is_a_time_to_come(typed):
+    assert read_when(typed, NOW.astimezone(UTC), TZ, "km") == "future"
+
+
 def test_khmer_has_its_own_words_and_reads_vietnamese_ones_too():
     done = keywords("km", "keyword.done")
     assert done[0] == "រួចរាល់" and "xong" in done
@@ -200,6 +205,31 @@ async def test_a_khmer_resident_of_the_tra_vinh_demo_sends_a_tip_in_khmer(sessio
     assert any("🔒 Tin báo mới" in text and steps[1] in text for text in told)  # officer: vi
 
 
+async def test_a_phone_number_typed_in_khmer_digits_reaches_the_officer_dialable(sessions, clock):
+    from sqlalchemy import select
+
+    from storage.models import Tip
+    from tests.helpers import Chat, make_router
+
+    await _seed_tra_vinh(sessions, clock)
+    router = make_router(sessions, clock)
+    srey = Chat(router, "srey")
+    await srey.command("start")
+    for typed in ("ផ្ញើព័ត៌មាន (រក្សាការសម្ងាត់)", "មានមនុស្សចម្លែកលួចត្រីពីស្រះ", "រំលង", "រួចរាល់"):
+        await srey.say(typed)
+    await srey.tap("ទុកលេខទូរស័ព្ទ")
+    await srey.say("០៩១២៣៤៥៦៧៨ (ស្រីនាង)")
+    assert "0912345678 (ស្រីនាង)" in srey.text  # the summary: digits read, the name as typed
+    await srey.say("ផ្ញើ")
+    async with sessions() as session:
+        tip = await session.scalar(select(Tip).order_by(Tip.id.desc()).limit(1))
+    assert tip.contact == "0912345678 (ស្រីនាង)"
+    officer = Chat(router, "officer")
+    await officer.command("cases")
+    await officer.tap(tip.case_code)
+    assert "0912345678" in officer.text and "០៩១២" not in officer.text
+
+
 async def test_a_khmer_hamlet_head_reports_a_quiet_week_in_khmer(sessions, clock):
     from tests.helpers import Chat, make_router
 
@@ -248,7 +278,7 @@ def test_the_tra_vinh_demo_seeds_beside_the_first_and_only_once(cli_db, db_url, 
     assert languages["ថាច់ សុភា"] == "km" and languages["Nguyễn Văn Tư"] == "vi"
     assert sum(lang == "km" for lang in languages.values()) == 17  # 5 heads, 10 members, 2
     assert main(["demo", "--commune", "tra-vinh"]) == 0
-    assert "already" in capsys.readouterr().out
+    assert "đã có dữ liệu mẫu Trà Vinh" in capsys.readouterr().out
     assert len(_people_languages(db_url)) == len(languages)  # nothing seeded twice
 
 

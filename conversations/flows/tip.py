@@ -21,6 +21,7 @@ from conversations.flows.common import (
     tr,
 )
 from locales import keywords
+from locales.text import ascii_digits
 from storage import tip_access, tips, way_back
 from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
@@ -74,9 +75,18 @@ def _where_options(ctx: Ctx, data: Data) -> list[Option]:
     return [Option("share", ctx.t("place.share"), tuple(keywords(ctx.lang, "keyword.location")))]
 
 
+def _contact(data: Data) -> str | None:
+    """The contact left, if any, its Khmer digits as 0-9: "០៩១២៣៤៥៦៧៨" reaches the officers
+    as 0912345678, a number they can dial. The rest is kept as typed."""
+    text = data.get("contact_text")
+    if data.get("contact") != "leave" or text is None:
+        return None
+    return ascii_digits(str(text))
+
+
 def _summary(ctx: Ctx, data: Data) -> str:
     contact = (
-        ctx.t("tip.contact_left", contact=data.get("contact_text"))
+        ctx.t("tip.contact_left", contact=_contact(data))
         if data.get("contact") == "leave"
         else ctx.t("tip.anonymous")
     )
@@ -115,7 +125,7 @@ async def _notify_officers(ctx: Ctx, tip: Tip, key: str, body: str | None) -> No
 
 async def _submit(ctx: Ctx, data: Data) -> str:
     place, lat, lon = place_of(ctx, data.get("where"))
-    contact = data.get("contact_text") if data.get("contact") == "leave" else None
+    contact = _contact(data)
     tip = await add_tip(
         ctx.session,
         media=attachments(data.get("description"), data.get("media")),
