@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 from bot.web.app import Services, WebConfig, build_web_app
 from bot.web.auth import sign_init_data
 from handlers.router import Router
-from storage import admin
+from storage import admin, reports
 from storage.models import AuditEntry, Commune, Incident, OutboxMessage, Person, Tip
 from tests import fake_telegram as tg
 from tests.helpers import SECRET, TIP_KEYS, Chat, link, make_commune, make_router
@@ -411,14 +413,29 @@ async def test_the_language_switch_shows_the_desk_in_english(world):
     assert (await client.get("/lang?to=en&next=//evil.example")).headers["location"] == "/cases"
 
 
-async def test_figures_show_each_hamlet_s_weekly_reports_week_by_week(world):
-    desk, _ = world
+async def test_figures_show_each_hamlet_s_weekly_reports_week_by_week(world, sessions, clock):
+    desk, c = world
     client = await signed_in(desk, "officer")
     page = (await client.get("/figures?period=month")).text
     assert "Báo cáo tuần theo thôn" in page and "<th>09/11</th>" in page
+    assert "<th>23/11</th>" not in page  # a week still to come has no column
     row = re.search(r"<tr><td>Thôn Phú Mỹ</td>(.*?)</tr>", page).group(1)
     # 02/11 and 09/11 are past their Sunday deadline with no report; 16/11 is not due yet.
-    assert row.count('class="mark-no"') == 2 and row.count('class="mark-due"') >= 1
+    assert row.count('class="mark-no"') == 2 and row.count('class="mark-due"') == 1
+    async with sessions() as session, session.begin():
+        await reports.save_weekly_report(
+            session,
+            hamlet_id=c.hamlet_id,
+            commune_id=c.id,
+            monday=date(2026, 11, 16),
+            reporter_id=c.head,
+            figures={"quiet": True},
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+            now=clock.now,
+        )
+    page = (await client.get("/figures?period=month")).text
+    row = re.search(r"<tr><td>Thôn Phú Mỹ</td>(.*?)</tr>", page).group(1)
+    assert row.count('class="mark-ok"') == 1  # this week's report is in before its deadline
     assert "<img" in page and (await client.get("/figures/chart.png")).content[:4] == b"\x89PNG"
 
 

@@ -159,18 +159,23 @@ async def figures(ctx: WebCtx) -> Response:
 
 
 async def _weekly_grid(ctx: WebCtx, period: Period) -> tuple[list[Any], dict[str, list[str]]]:
-    """Each hamlet's weekly report, week by week: on time, late, missing, or not yet due."""
+    """Each hamlet's weekly report, week by week: on time, late, missing, or not yet due
+    (a report already in for this week shows as in). Weeks still to come are left out."""
     from datetime import timedelta
 
+    from storage.reports import week_due
     from storage.rollups import compliance
 
-    mondays = period.mondays()[-26:]  # a year shows its last half, to fit a screen
+    tz = tz_of(ctx)
+    today = ctx.now.astimezone(tz).date()
+    mondays = [m for m in period.mondays() if m <= today][-26:]  # a year: its last half
     grid: dict[str, list[str]] = {}
     for monday in mondays:
         week = Period("week", monday, monday + timedelta(days=7))
-        for row in await compliance(ctx.session, ctx.commune_id, week, tz_of(ctx), until=ctx.now):
-            mark = "" if not row.weeks else "ok" if row.on_time else "late" if row.late else "no"
-            grid.setdefault(row.name, []).append(mark)
+        due = week_due(monday, tz) <= ctx.now
+        for row in await compliance(ctx.session, ctx.commune_id, week, tz):
+            in_time = "ok" if row.on_time else "late" if row.late else ""
+            grid.setdefault(row.name, []).append(in_time or ("no" if due else ""))
     return mondays, grid
 
 
