@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
