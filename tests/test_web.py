@@ -17,7 +17,15 @@ from bot.web.app import Services, WebConfig, build_web_app
 from bot.web.auth import sign_init_data
 from handlers.router import Router
 from storage import admin, reports
-from storage.models import AuditEntry, Commune, Incident, OutboxMessage, Person, Tip
+from storage.models import (
+    Attachment,
+    AuditEntry,
+    Commune,
+    Incident,
+    OutboxMessage,
+    Person,
+    Tip,
+)
 from tests import fake_telegram as tg
 from tests.helpers import SECRET, TIP_KEYS, Chat, link, make_commune, make_router
 
@@ -453,3 +461,23 @@ async def test_an_admin_prints_invites_for_those_not_linked(world, sessions):
     own = await csrf_of(officer, "/cases")
     refused = await officer.post("/people/invites", data={"csrf": own})
     assert refused.status_code == 403 and "chỉ dành cho quản trị" in refused.text
+
+
+async def test_a_photo_sent_from_the_console_is_named_not_shown_as_a_broken_image(world, sessions):
+    desk, _ = world
+    async with sessions() as session, session.begin():
+        where = (Attachment.record_kind == "incident", Attachment.record_id == 1)
+        n = await session.scalar(select(func.count()).select_from(Attachment).where(*where))
+        session.add(
+            Attachment(
+                record_kind="incident",
+                record_id=1,
+                channel="console",
+                file_id="photo-console-1",
+                media_type="photo",
+            )
+        )
+    client = await signed_in(desk, "officer")
+    page = (await client.get("/cases/i/1")).text
+    assert "không có tệp để xem" in page and f"/cases/i/1/media/{n}" not in page
+    assert (await client.get(f"/cases/i/1/media/{n}")).status_code == 404

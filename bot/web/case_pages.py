@@ -14,7 +14,7 @@ from bot.web.app import WebCtx, desk_page
 from conversations.flows.officer import OUTCOMES, ask_and_send, close_and_tell, outcome_text
 from handlers.cases import SAFE_FOR_TIPS, acknowledge_and_tell, tell_assignee
 from storage import audit, cases, desk
-from storage.enums import OPEN_STATUSES, IncidentCategory, RecordKind, Status
+from storage.enums import OPEN_STATUSES, Channel, IncidentCategory, RecordKind, Status
 from storage.models import Tip
 
 PAGE = 50
@@ -133,7 +133,7 @@ async def case_view(ctx: WebCtx) -> Response:
         )
     files = await cases.files(session=ctx.session, record=record)
     media = [
-        (n, f.media_type)
+        (n, f.media_type, f.channel == Channel.CONSOLE)  # the console keeps no file
         for n, f in enumerate(files)
         if not is_tip or f.media_type in SAFE_FOR_TIPS
     ]
@@ -167,6 +167,8 @@ async def case_media(ctx: WebCtx) -> Response:
     files = await cases.files(session=ctx.session, record=record)
     n = ctx.request.path_params["n"]
     if n >= len(files) or (isinstance(record, Tip) and files[n].media_type not in SAFE_FOR_TIPS):
+        return _not_found(ctx)
+    if files[n].channel == Channel.CONSOLE:
         return _not_found(ctx)
     got = await fetch(files[n].channel, files[n].file_id)
     if got is None:
