@@ -118,13 +118,10 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     async with _session(settings) as session:
         if args.commune == "tra-vinh":
             if await tra_vinh_demo_exists(session):
-                print("The Trà Vinh demo (xã Sóc Tre) is already in the database.")
+                print(say(settings, "cli.demo.tra_vinh_exists"))
                 return 0
             commune = await seed_tra_vinh_demo(session)
-            print(
-                f"Seeded {commune.display_name}, tỉnh Vĩnh Long (the former tỉnh Trà Vinh), "
-                "with Khmer-speaking people. 'binhyen run' opens a chat."
-            )
+            print(say(settings, "cli.demo.tra_vinh_seeded", commune=commune.display_name))
             return 0
         if await demo_exists(session):
             print(say(settings, "cli.demo.exists"))

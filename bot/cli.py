@@ -222,7 +222,7 @@ def _parser(language: str = "vi") -> argparse.ArgumentParser:
     res.add_argument("file", type=Path)
     from bot import model_commands
 
-    model_commands.add_parsers(sub)
+    model_commands.add_parsers(sub, h)
     return p
 
 

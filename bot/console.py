@@ -165,7 +165,8 @@ class Console:
                 path = self.files / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
-                print(f"\n🤖 [{kind}: {path}]")
+                label = t(self.language, f"cli.console.{kind}")  # chart, file
+                print(f"\n🤖 [{label}: {path}]")
             print("\n🤖 " + numbered_text(reply, self.language).replace("\n", "\n   "))
 
     async def run(self, person_id: str | None = None) -> int:

@@ -6,6 +6,7 @@ DEFAULT_LANGUAGE, through the catalogues."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -17,51 +18,61 @@ if TYPE_CHECKING:
     from storage.models import Commune
 
 
-def add_parsers(sub: Any) -> None:
-    """The subcommands, added to the `binhyen` parser's."""
-    model = sub.add_parser("model", help="the register of models (mô hình)")
+def add_parsers(sub: Any, h: Callable[[str], str]) -> None:
+    """The subcommands, added to the `binhyen` parser's; h gives a help text by its key under
+    cli.help, in DEFAULT_LANGUAGE."""
+    model = sub.add_parser("model", help=h("model"))
     m_sub = model.add_subparsers(dest="sub", required=True)
-    m_add = m_sub.add_parser("add", help="add a model to the register")
-    m_add.add_argument("--commune", required=True, help="commune id or name")
-    m_add.add_argument("--hamlet", help="hamlet name; default: the whole commune")
-    m_add.add_argument("--kind", required=True, choices=[k.value for k in ModelKind])
-    m_add.add_argument("--kind-text", help="with --kind other: the kind in words")
-    m_add.add_argument("--started", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
-    m_add.add_argument("--members", type=int)
-    m_add.add_argument("name")
-    m_list = m_sub.add_parser("list", help="a commune's models")
-    m_list.add_argument("--commune", required=True)
-    m_list.add_argument("--active", action="store_true", help="active models only")
-    m_up = m_sub.add_parser("update", help="change a model")
-    m_up.add_argument("--commune", required=True)
-    m_up.add_argument("id", type=int)
-    m_up.add_argument("--name")
-    m_up.add_argument("--members", type=int)
+    m_add = m_sub.add_parser("add", help=h("model_add"))
+    m_add.add_argument("--commune", required=True, help=h("commune_ref"))
+    m_add.add_argument("--hamlet", help=h("model_hamlet"))
+    m_add.add_argument(
+        "--kind", required=True, choices=[k.value for k in ModelKind], help=h("model_kind")
+    )
+    m_add.add_argument("--kind-text", help=h("model_kind_text"))
+    m_add.add_argument("--started", type=date.fromisoformat, required=True, help=h("model_started"))
+    m_add.add_argument("--members", type=int, help=h("model_members"))
+    m_add.add_argument("name", help=h("model_name"))
+    m_list = m_sub.add_parser("list", help=h("model_list"))
+    m_list.add_argument("--commune", required=True, help=h("commune_ref"))
+    m_list.add_argument("--active", action="store_true", help=h("model_active_only"))
+    m_up = m_sub.add_parser("update", help=h("model_update"))
+    m_up.add_argument("--commune", required=True, help=h("commune_ref"))
+    m_up.add_argument("id", type=int, help=h("model_id"))
+    m_up.add_argument("--name", help=h("model_new_name"))
+    m_up.add_argument("--members", type=int, help=h("model_members"))
     state = m_up.add_mutually_exclusive_group()
-    state.add_argument("--inactive", action="store_true", help="the model stopped (today)")
-    state.add_argument("--active", action="store_true", help="the model runs again")
+    state.add_argument("--inactive", action="store_true", help=h("model_inactive"))
+    state.add_argument("--active", action="store_true", help=h("model_active"))
 
-    commitment = sub.add_parser("commitment", help="safety commitments signed, per year")
+    commitment = sub.add_parser("commitment", help=h("commitment"))
     c_sub = commitment.add_subparsers(dest="sub", required=True)
-    c_set = c_sub.add_parser("set", help="the year's signed of total for one kind of signer")
-    c_set.add_argument("--commune", required=True)
-    c_set.add_argument("--kind", required=True, choices=[k.value for k in CommitmentKind])
-    c_set.add_argument("--hamlet", help="households only: the hamlet")
-    c_set.add_argument("--year", type=int, required=True)
-    c_set.add_argument("--signed", type=int, required=True)
-    c_set.add_argument("--total", type=int, required=True)
-    c_thr = c_sub.add_parser("threshold", help='the share of households that counts as "signed"')
-    c_thr.add_argument("--commune", required=True)
-    c_thr.add_argument("percent", type=float)
+    c_set = c_sub.add_parser("set", help=h("commitment_set"))
+    c_set.add_argument("--commune", required=True, help=h("commune_ref"))
+    c_set.add_argument(
+        "--kind",
+        required=True,
+        choices=[k.value for k in CommitmentKind],
+        help=h("commitment_kind"),
+    )
+    c_set.add_argument("--hamlet", help=h("commitment_hamlet"))
+    c_set.add_argument("--year", type=int, required=True, help=h("year"))
+    c_set.add_argument("--signed", type=int, required=True, help=h("commitment_signed"))
+    c_set.add_argument("--total", type=int, required=True, help=h("total"))
+    c_thr = c_sub.add_parser("threshold", help=h("commitment_threshold"))
+    c_thr.add_argument("--commune", required=True, help=h("commune_ref"))
+    c_thr.add_argument("percent", type=float, help=h("percent"))
 
-    recognition = sub.add_parser("recognition", help='units recognised "an toàn về ANTT"')
+    recognition = sub.add_parser("recognition", help=h("recognition"))
     r_sub = recognition.add_subparsers(dest="sub", required=True)
-    r_set = r_sub.add_parser("set", help="the year's recognised of total for one kind of unit")
-    r_set.add_argument("--commune", required=True)
-    r_set.add_argument("--unit", required=True, choices=[k.value for k in UnitKind])
-    r_set.add_argument("--year", type=int, required=True)
-    r_set.add_argument("--recognised", type=int, required=True)
-    r_set.add_argument("--total", type=int, required=True)
+    r_set = r_sub.add_parser("set", help=h("recognition_set"))
+    r_set.add_argument("--commune", required=True, help=h("commune_ref"))
+    r_set.add_argument(
+        "--unit", required=True, choices=[k.value for k in UnitKind], help=h("recognition_unit")
+    )
+    r_set.add_argument("--year", type=int, required=True, help=h("year"))
+    r_set.add_argument("--recognised", type=int, required=True, help=h("recognition_count"))
+    r_set.add_argument("--total", type=int, required=True, help=h("total"))
 
 
 def _hamlet_id(commune: Commune, name: str | None, lang: str) -> int | None:

@@ -51,6 +51,91 @@ def test_demo_then_list_shows_the_commune(cli_db, capsys):
     assert again[0] == 0 and "đã có xã" in again[1]
 
 
+# English a Vietnamese admin once read from the command line: the Trà Vinh demo's message, the
+# help of model, commitment and recognition, the web desk's address at `binhyen run`.
+ENGLISH_LEFT = re.compile(
+    r"\b(Seeded|register|units?|recognised|signed|per|year|the|with|already|database|opens|"
+    r"commitments|safety|Web desk|Sign in|once|within|minutes)\b"
+)
+
+
+def _english_left(text: str) -> list[str]:
+    """English words in text, leaving out what the admin types: options (--signed), their
+    placeholders (SIGNED) and their choices ({households,agencies})."""
+    prose = re.sub(r"--?[\w-]+|\b[A-Z_]{2,}\b|\{[^}]*\}", " ", text)
+    return ENGLISH_LEFT.findall(prose)
+
+
+def test_the_tra_vinh_demo_and_the_help_read_in_vietnamese(cli_db, capsys):
+    code, out, _ = run(capsys, "demo", "--commune", "tra-vinh")
+    assert code == 0
+    assert "Đã tạo dữ liệu mẫu Xã Sóc Tre, tỉnh Vĩnh Long (tỉnh Trà Vinh cũ)" in out
+    assert "nói tiếng Khmer" in out and "«binhyen run»" in out
+    assert not _english_left(out), out
+    code, out, _ = run(capsys, "demo", "--commune", "tra-vinh")
+    assert code == 0 and "đã có dữ liệu mẫu Trà Vinh (xã Sóc Tre)" in out
+    assert not _english_left(out), out
+
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "sổ mô hình tự quản về ANTT" in out
+    assert "số liệu ký cam kết an toàn về ANTT, theo năm" in out
+    assert "số đơn vị được công nhận «an toàn về ANTT», theo năm" in out
+    assert not _english_left(out), out
+    for command in (
+        ["model", "add"],
+        ["model", "list"],
+        ["model", "update"],
+        ["commitment", "set"],
+        ["commitment", "threshold"],
+        ["recognition", "set"],
+    ):
+        code, out, _ = run(capsys, *command, "--help")
+        assert code == 0 and "số hoặc tên xã" in out
+        assert not _english_left(out), (command, out)
+
+
+def test_the_web_desk_address_reads_in_vietnamese(capsys):
+    from bot.web.server import WebServer
+
+    class Officer:
+        full_name = "Trần Quốc Tuấn"
+
+    class Sessions:  # one session, its transaction, and desk.first_officer's answer
+        async def __aenter__(self):
+            return self
+
+        async def __aexit__(self, *exc):
+            return None
+
+        def begin(self):
+            return self
+
+    import storage.desk as desk
+
+    async def first_officer(*, session):
+        return Officer()
+
+    async def issue_link(*, session, person, now):
+        return "3kT9xQ"
+
+    class Services:
+        sessions = Sessions
+
+    server = WebServer(None, None, "https://binhyen.example", "vi")  # type: ignore[arg-type]
+    saved = desk.first_officer, desk.issue_link
+    desk.first_officer, desk.issue_link = first_officer, issue_link  # type: ignore[assignment]
+    try:
+        asyncio.run(server.announce(Services()))  # type: ignore[arg-type]
+    finally:
+        desk.first_officer, desk.issue_link = saved  # type: ignore[assignment]
+    out = capsys.readouterr().out
+    assert "Bàn làm việc trên web: https://binhyen.example/" in out
+    assert "Đăng nhập với tư cách Trần Quốc Tuấn (dùng một lần, trong vòng 10 phút): " in out
+    assert "https://binhyen.example/login/3kT9xQ" in out
+    assert not _english_left(out), out
+
+
 def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
     code, out, _ = run(
         capsys,

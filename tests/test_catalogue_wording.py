@@ -223,6 +223,7 @@ LISTS_INPUT = {
     "cli.help.roster_file",
     "cli.help.schedule_set",
     "cli.help.schedule_job",
+    "cli.help.model_kind_text",
     "cli.key.env_needs_two",
     "web.roster_file",
 }

@@ -16,6 +16,7 @@ import uvicorn
 
 from bot.web.app import Deliver, Services, WebConfig, build_web_app
 from bot.web.metrics import Metrics
+from locales import t
 from storage import desk
 from storage.enums import Channel
 from storage.types import utcnow
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 
 
 class WebServer:
-    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], url: str) -> None:
+    def __init__(
+        self, server: uvicorn.Server, task: asyncio.Task[None], url: str, language: str = "vi"
+    ) -> None:
         self.server, self.task, self.url = server, task, url
+        self.language = language  # DEFAULT_LANGUAGE: what the admin at the console reads
 
     async def announce(self, services: BotServices) -> None:
         """The desk's address, and a sign-in link for the first officer (the console demo)."""
@@ -40,15 +44,10 @@ class WebServer:
                 if officer
                 else None
             )
-        print(
-            f"Web desk: {self.url}/  (health: {self.url}/healthz, metrics: {self.url}/metrics)",
-            flush=True,
-        )
+        print(t(self.language, "cli.web.desk", url=self.url), flush=True)
         if officer is not None and token is not None:
-            print(
-                f"Sign in as {officer.full_name} (once, within 10 minutes): "
-                f"{self.url}/login/{token}"
-            )
+            link = f"{self.url}/login/{token}"
+            print(t(self.language, "cli.web.sign_in", officer=officer.full_name, link=link))
 
     async def stop(self) -> None:
         self.server.should_exit = True
@@ -138,4 +137,4 @@ async def start_web(
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     log.info("web server on %s:%s", settings.web_listen, settings.web_port)
-    return WebServer(server, task, settings.resolved_public_url)
+    return WebServer(server, task, settings.resolved_public_url, settings.default_language)
