@@ -56,7 +56,7 @@ async def _people(session: AsyncSession) -> list[Person]:
         Role.OFFICER: 3,
         Role.ADMIN: 4,
     }
-    rows = await admin.staff(session=session)
+    rows = await admin.staff(session=session) + await admin.named_residents(session=session)
     return sorted(rows, key=lambda p: (order.get(Role(p.role), 9), p.hamlet_id or 0, p.id))
 
 

@@ -231,6 +231,19 @@ async def staff(*, session: AsyncSession) -> list[Person]:
     return list(rows.all())
 
 
+async def named_residents(*, session: AsyncSession) -> list[Person]:
+    """Active residents known by name (a roster's or the demo's), for the console's chooser."""
+    rows = await session.scalars(
+        select(Person).where(
+            Person.role == Role.RESIDENT,
+            Person.active.is_(True),
+            Person.full_name.is_not(None),
+            Person.full_name != "",
+        )
+    )
+    return list(rows.all())
+
+
 async def people_to_invite(*, session: AsyncSession, commune_id: int) -> list[Person]:
     """The commune's active people with a role but no chat linked yet, oldest first."""
     rows = await session.scalars(

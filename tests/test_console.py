@@ -90,3 +90,21 @@ async def test_a_restarted_console_has_its_answers_handled_not_taken_for_repeats
     second = await run("2", "trom cap")  # after a restart: an incident, its category
     assert "Vụ việc thuộc loại nào?" in second and "Xảy ra lúc nào?" in second
     assert "có muốn làm tiếp báo cáo đó không" not in second
+
+
+async def test_a_resident_known_by_name_can_be_chosen_in_the_console(
+    sessions, clock, capsys, tmp_path
+):
+    from storage import admin
+    from storage.models import Commune
+
+    c = await make_commune(sessions)
+    async with sessions() as session, session.begin():
+        commune = await session.get(Commune, c.id)
+        await admin.add_person(
+            session, commune=commune, full_name="ថាច់ ស្រីនាង", role="resident", language="km"
+        )
+    console = ScriptedConsole(sessions, make_router(sessions, clock), SECRET, tmp_path, lines=[])
+    await console.choose_person(None)
+    listed = capsys.readouterr().out
+    assert "ថាច់ ស្រីនាង — người dân" in listed
