@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.invite_sheet import Card, SheetWords, write_sheet
 from bot.settings import Settings
 from locales import FALLBACK, available_languages, catalogue, t
-from locales.text import role_name
+from locales.text import lower_first, role_name
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
@@ -533,7 +533,7 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
                     settings,
                     state,
                     commune=commune.display_name,
-                    digest=_lower_first(
+                    digest=lower_first(
                         t(settings.default_language, f"schedule.name.digest_{args.kind}")
                     ),
                     period=period.label,
@@ -541,11 +541,6 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
                 )
             )
     return 0
-
-
-def _lower_first(text: str) -> str:
-    """A title ("Báo cáo tuần") mid-sentence: "chưa gửi báo cáo tuần"."""
-    return text[:1].lower() + text[1:]
 
 
 async def remind(settings: Settings, args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from conversations.events import Button, Reply
 from conversations.flows.common import tr
 from conversations.flows.officer import KIND_LETTER, Notifier, case_record, tell
 from locales import word_table
-from locales.text import address_of, age_words, fold, period_words
+from locales.text import address_of, age_words, first_upper, fold, period_words
 from storage import cases, media
 from storage.enums import REPORTED_CATEGORIES, HistoryEntry, IncidentCategory, RecordKind, Status
 from storage.keyring import Keyring
@@ -502,7 +502,8 @@ def _describe(ctx: Ctx, record: Incident | Tip) -> list[str]:
         return [
             f"{cases.case_code(record)} · {ctx.t('category.' + record.category)} · "
             f"{ctx.t('severity.' + record.severity)}",
-            f"{record.hamlet.display_name} · {ctx.local(record.occurred_at):%H:%M %d/%m/%Y}",
+            f"{first_upper(record.hamlet.display_name)} · "
+            f"{ctx.local(record.occurred_at):%H:%M %d/%m/%Y}",
             *([f"{ctx.t('field.where')}: {place}"] if place else []),
             f"{ctx.t('field.what')}: {record.description or '–'}",
             f"{ctx.t('case.state')}: {ctx.t('status.' + record.status)}",

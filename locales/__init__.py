@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from locales.text import fold
+from locales.text import first_upper, fold
 
 FALLBACK = "vi"
 _HERE = Path(__file__).parent
@@ -64,7 +64,18 @@ def t(lang: str | None, key: str, **values: Any) -> str:
         text = catalogue(FALLBACK).get(key, key)
     if isinstance(text, list):
         text = "\n".join(str(x) for x in text)
-    return str(text).format(**values) if values else str(text)
+    return str(text).format(**with_capitals(values)) if values else str(text)
+
+
+def with_capitals(values: dict[str, Any]) -> dict[str, Any]:
+    """Each text value also under its name capitalised, with its first letter up: {commune}
+    is "xã Tân Hòa" within a sentence, {Commune} "Xã Tân Hòa" where a sentence starts."""
+    twins = {
+        key[:1].upper() + key[1:]: first_upper(value)
+        for key, value in values.items()
+        if isinstance(value, str) and key[:1].islower()
+    }
+    return {**twins, **values}
 
 
 TYPED = "_typed"  # suffix of a key's wording for channels without buttons

@@ -132,6 +132,12 @@ def first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def lower_first(text: str) -> str:
+    """A title or a unit's name within a sentence: "Báo cáo tuần" -> "báo cáo tuần",
+    "Ấp An Lạc" -> "ấp An Lạc"."""
+    return text[:1].lower() + text[1:]
+
+
 # --- addressing people ------------------------------------------------------------------
 # In Vietnamese a person is addressed by an honorific and their given name, in lower case
 # in mid-sentence ("Chào ông Hùng!", "Cảm ơn bà Lan.") and capitalised only where the

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import t
-from locales.text import age_words, hamlets_word, period_words
+from locales.text import age_words, hamlets_word, lower_first, period_words
 from storage import digests
 from storage.cases import QueueRow, officer_chats, queue
 from storage.criteria import CRITERIA, CriteriaView, Verdict, criteria_view
@@ -219,7 +219,7 @@ def render_text(data: DigestData, lang: str, kind: str) -> str:
     weeks = max((r.weeks for r in data.reporting), default=0)
     on_time = sum(1 for r in data.reporting if weeks and r.on_time == weeks)
     late = sum(1 for r in data.reporting if r.late)
-    missing = [r.name for r in data.reporting if r.missing]
+    missing = [lower_first(r.name) for r in data.reporting if r.missing]  # within a sentence
     if data.sent_this_week is not None:
         lines.append(
             tr(

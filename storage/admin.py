@@ -89,9 +89,7 @@ async def create_commune(
     ).all()
     twin = next((c for c in existing if same_name(c, name)), None)
     if twin is not None:
-        raise AdminError(
-            "commune_exists", commune=f"{first_upper(label)} {twin}", province=prov.name
-        )
+        raise AdminError("commune_exists", commune=f"{label} {twin}", province=prov.name)
     seen: list[str] = []
     for hamlet in hamlets or []:
         if any(same_name(hamlet, other) for other in seen):
@@ -669,7 +667,7 @@ async def describe(session: AsyncSession, language: str = "vi") -> list[str]:
                 if hamlet.households
                 else ""
             )
-            lines.append(f"  [{hamlet.id}] {hamlet.display_name}{households}")
+            lines.append(f"  [{hamlet.id}] {first_upper(hamlet.display_name)}{households}")
             for team in (x for x in teams if x.hamlet_id == hamlet.id):
                 kind = t(language, f"cli.team_kind.{team.kind}")
                 lines.append(t(language, "cli.list.team", id=team.id, team=team.name, kind=kind))

@@ -22,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from locales.text import first_upper
 from storage.enums import Status
 from storage.types import UTCDateTime, utcday, utcnow
 
@@ -97,7 +96,8 @@ class Commune(Base):
 
     @property
     def display_name(self) -> str:
-        return f"{first_upper(self.label)} {self.name}"
+        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa")."""
+        return f"{self.label} {self.name}"
 
 
 class Hamlet(Base):
@@ -116,7 +116,8 @@ class Hamlet(Base):
 
     @property
     def display_name(self) -> str:
-        return f"{first_upper(self.label)} {self.name}"
+        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa")."""
+        return f"{self.label} {self.name}"
 
 
 class Team(Base):

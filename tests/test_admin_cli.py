@@ -69,7 +69,7 @@ def _english_left(text: str) -> list[str]:
 def test_the_tra_vinh_demo_and_the_help_read_in_vietnamese(cli_db, capsys):
     code, out, _ = run(capsys, "demo", "--commune", "tra-vinh")
     assert code == 0
-    assert "Đã tạo dữ liệu mẫu Xã Sóc Tre, tỉnh Vĩnh Long (tỉnh Trà Vinh cũ)" in out
+    assert "Đã tạo dữ liệu mẫu xã Sóc Tre, tỉnh Vĩnh Long (tỉnh Trà Vinh cũ)" in out
     assert "nói tiếng Khmer" in out and "«binhyen run»" in out
     assert not _english_left(out), out
     code, out, _ = run(capsys, "demo", "--commune", "tra-vinh")
@@ -152,7 +152,7 @@ def test_create_a_commune_with_hamlets_teams_and_people(cli_db, capsys):
         "--hamlet-label",
         "ấp",
     )
-    assert code == 0 and "Xã Vĩnh Hậu với 2 thôn/ấp" in out
+    assert code == 0 and "xã Vĩnh Hậu với 2 thôn/ấp" in out
     assert (
         run(capsys, "hamlet", "add", "--commune", "vinh hau", "--households", "310", "Vĩnh Phú")[0]
         == 0
@@ -236,7 +236,7 @@ def test_a_duplicate_hamlet_team_or_person_is_refused_in_one_line(cli_db, capsys
             capsys, "hamlet", "add", "--commune", "Tan Hoa", "--label", "ấp", typed
         )
         assert code == 1 and out == ""
-        assert err == "Lỗi: Ấp Phú Mỹ đã có trong Xã Tân Hòa (số [1]); không tạo thêm.\n"
+        assert err == "Lỗi: Ấp Phú Mỹ đã có trong xã Tân Hòa (số [1]); không tạo thêm.\n"
     code, _, err = run(
         capsys, "commune", "add", "--province", "Đồng Nai", "--name", "Tan Hoa", "--hamlet", "X"
     )
@@ -262,13 +262,13 @@ def test_a_duplicate_hamlet_team_or_person_is_refused_in_one_line(cli_db, capsys
         capsys, "team", "add", "--commune", "Tân Hòa", "--hamlet", "Phu My", "to antt"
     )
     assert (
-        code == 1 and err == "Lỗi: Tổ «Tổ ANTT» đã có trong Ấp Phú Mỹ (số [1]); không tạo thêm.\n"
+        code == 1 and err == "Lỗi: Tổ «Tổ ANTT» đã có trong ấp Phú Mỹ (số [1]); không tạo thêm.\n"
     )
     person = ("person", "add", "--commune", "Tân Hòa", "--role", "trưởng ấp", "--hamlet", "Phú Mỹ")
     assert run(capsys, *person, "--phone", "0912 345 678", "Nguyễn Văn Hùng")[0] == 0
     code, _, err = run(capsys, *person, "Nguyen Van Hung")
     assert code == 1 and err.count("\n") == 1
-    assert "Nguyễn Văn Hùng đã có trong danh sách (Ấp Phú Mỹ, số [1])" in err
+    assert "Nguyễn Văn Hùng đã có trong danh sách (ấp Phú Mỹ, số [1])" in err
     code, _, err = run(capsys, *person, "--phone", "+84912345678", "Nguyễn Hùng")
     assert code == 1 and "Nguyễn Văn Hùng đã có trong danh sách" in err
     code, _, err = run(capsys, "person", "add", "--commune", "Tân Hòa", "--role", "boss", "X")
@@ -419,12 +419,12 @@ def test_invite_asks_telegram_the_bots_name_and_writes_a_sheet_per_hamlet(
     assert code == 0
     links = re.findall(r"https://t\.me/\S+", out)
     assert len(links) == 2 and all(x.startswith("https://t.me/binhyen_bot?start=") for x in links)
-    assert "Nguyễn Văn Hùng (trưởng ấp, Ấp Phú Mỹ): https://t.me/binhyen_bot?start=" in out
+    assert "Nguyễn Văn Hùng (trưởng ấp, ấp Phú Mỹ): https://t.me/binhyen_bot?start=" in out
     typed = re.findall(r"Mã mời gõ trên Zalo: (\S+)", out)
     assert len(typed) == 2 and all(len(x) == 14 and x.count("-") == 2 for x in typed)
     sheets = sorted((Path(cli_db) / "data" / "invites").glob("*.png"))
     assert [p.name for p in sheets] == ["invites-ap-phu-my.png"]  # persons 4 and 5: Phú Mỹ
-    assert f"Phiếu in cho Ấp Phú Mỹ: {sheets[0]}" in out
+    assert f"Phiếu in cho ấp Phú Mỹ: {sheets[0]}" in out
     assert _qr_texts(sheets[0]) == sorted(links)
 
 

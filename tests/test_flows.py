@@ -387,7 +387,7 @@ async def test_officer_links_a_duty_group_and_others_cannot(sessions, clock):
     router = make_router(sessions, clock)
     group_as_officer = Chat(router, "-100777", user_id="officer", private=False)
     await group_as_officer.command("trucban")
-    assert "nhóm trực của Xã Tân Hòa" in group_as_officer.text
+    assert "nhóm trực của xã Tân Hòa" in group_as_officer.text
     group_as_head = Chat(router, "-100888", user_id="head", private=False)
     await group_as_head.command("trucban")
     assert "Chỉ cán bộ" in group_as_head.text

@@ -47,8 +47,8 @@ async def test_adding_a_hamlet_checks_its_kind_and_reads_it_from_the_name(sessio
         named = await admin.add_hamlet(session, commune, "Sóc Ruộng")
         with pytest.raises(admin.AdminError, match="Không có loại khu dân cư «làng xã»"):
             await admin.add_hamlet(session, commune, "Bến Cát", "làng xã")
-    assert (typed.label, typed.name, typed.display_name) == ("ấp", "Vĩnh Phú", "Ấp Vĩnh Phú")
-    assert (named.label, named.name, named.display_name) == ("sóc", "Ruộng", "Sóc Ruộng")
+    assert (typed.label, typed.name, typed.display_name) == ("ấp", "Vĩnh Phú", "ấp Vĩnh Phú")
+    assert (named.label, named.name, named.display_name) == ("sóc", "Ruộng", "sóc Ruộng")
 
 
 def test_the_command_line_refuses_an_unknown_kind_in_one_line(cli_db, capsys):

@@ -146,7 +146,7 @@ async def test_an_old_draft_with_a_voice_note_and_a_photo_keeps_both(sessions, c
     await chat.tap("Gửi")
     incident, files = await the_incident(sessions)
     assert incident.category == "fire" and incident.occurred_precision == "day"
-    assert incident.description == "gửi bằng ghi âm" and incident.place_text == "Thôn Phú Mỹ"
+    assert incident.description == "gửi bằng ghi âm" and incident.place_text == "thôn Phú Mỹ"
     assert files == ["voice-1", "photo-1"]
 
 

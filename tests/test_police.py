@@ -257,7 +257,7 @@ async def test_weekly_digest_is_queued_once_with_its_chart(sessions, clock, two_
         data = await collect(session, await session.get(Commune, 1), week, clock())
     assert len(rows) == 1 and len(runs) == 1
     assert rows[0].chat_id == "officer" and "BÁO CÁO TUẦN" in rows[0].text
-    assert "Chưa báo cáo đủ: Thôn An Lạc, Thôn Phú Mỹ" in rows[0].text
+    assert "Chưa báo cáo đủ: thôn An Lạc, thôn Phú Mỹ" in rows[0].text
     assert Image.open(rows[0].media_path).format == "PNG"
     assert render_chart(data, "en")[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -75,7 +75,7 @@ async def test_a_team_lead_adds_a_model_of_their_own_hamlet_and_back_and_cancel_
     await chat.say("Bóng đèn an ninh xóm Bến")
     await chat.tap("Hôm nay")  # no hamlet asked: the lead's own
     await chat.tap("Bỏ qua")
-    assert "Bóng đèn an ninh xóm Bến" in chat.text and "Thôn Phú Mỹ" in chat.text
+    assert "Bóng đèn an ninh xóm Bến" in chat.text and "Nơi: thôn Phú Mỹ" in chat.text
     await chat.tap("Hủy")
     assert await _count(sessions, MovementModel) == 0
     await chat.tap("Cập nhật mô hình")
@@ -133,7 +133,7 @@ def test_an_admin_keeps_the_register_and_the_threshold_from_the_command_line(cli
                        "Camera an ninh ấp Vĩnh Phú")  # fmt: skip
     assert code == 0 and "Đã thêm mô hình [1] Camera an ninh ấp Vĩnh Phú." in out
     code, out, _ = run("model", "list", "--commune", "Vĩnh Hậu")
-    assert "[1] Camera an ninh ấp Vĩnh Phú · Camera an ninh · Ấp Vĩnh Phú · từ 01/02/2026" in out
+    assert "[1] Camera an ninh ấp Vĩnh Phú · Camera an ninh · ấp Vĩnh Phú · từ 01/02/2026" in out
     assert "8 thành viên · đang hoạt động" in out
     assert run("model", "update", "--commune", "Vĩnh Hậu", "1", "--inactive")[0] == 0
     assert "đã ngừng" in run("model", "list", "--commune", "Vĩnh Hậu")[1]

@@ -83,7 +83,7 @@ async def test_friday_reminder_reaches_exactly_the_hamlets_missing_a_report(sess
     assert any("reminded 2 chat(s) of 2 hamlet(s)" in line for line in lines)
     reminders = await _outbox(sessions, "reminder")
     assert sorted(r.chat_id for r in reminders) == ["head-an-lac", "head-binh-an"]
-    assert "Thôn An Lạc chưa gửi báo cáo" in next(
+    assert "thôn An Lạc chưa gửi báo cáo" in next(
         r.text for r in reminders if r.chat_id == "head-an-lac"
     )
     assert reminders[0].buttons[0][0]["data"] == "m:weekly_quiet"  # still two taps from here
@@ -111,7 +111,7 @@ async def test_sunday_escalation_names_the_missing_hamlets_to_the_officers(sessi
         await run_due(session, sunday_1800, tmp_path, jobs=("escalate",))
     [row] = await _outbox(sessions, "escalation")
     assert row.chat_id == "officer"
-    assert "2 thôn chưa gửi báo cáo tuần 16/11 – 22/11/2026: Thôn An Lạc, Thôn Bình An" in row.text
+    assert "2 thôn chưa gửi báo cáo tuần 16/11 – 22/11/2026: thôn An Lạc, thôn Bình An" in row.text
 
 
 async def test_a_digest_missed_while_down_is_sent_once_at_start(sessions, db_url, tmp_path):

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from locales import available_languages, t
+from locales.text import first_upper
 
 HERE = Path(__file__).parent
 ENV = Environment(
@@ -18,6 +19,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.filters["first_upper"] = first_upper  # "ấp Phú Mỹ" standing alone: "Ấp Phú Mỹ"
 
 # No inline script anywhere: every script is a file under /static. Telegram's web client
 # frames the Mini App, so it may frame us; nobody else may.

@@ -21,7 +21,7 @@ from conversations.flows.common import (
     tr,
 )
 from locales import keywords
-from locales.text import ascii_digits
+from locales.text import ascii_digits, first_upper
 from storage import tip_access, tips, way_back
 from storage.models import Tip
 from storage.reports import add_tip, add_tip_message
@@ -171,7 +171,7 @@ FLOW = Flow(
             Kind.CHOICE,
             "tip.ask_commune",
             when=lambda ctx, d: len(d.get("communes") or []) > 1,
-            options=lambda ctx, d: [Option(str(i), name) for i, name in d["communes"]],
+            options=lambda ctx, d: [Option(str(i), first_upper(name)) for i, name in d["communes"]],
         ),
         Step("description", Kind.TEXT, "tip.ask_what", voice_ok=True, summary_label="field.what"),
         Step(
