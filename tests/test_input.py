@@ -20,6 +20,8 @@ async def test_numbers_a_report_cannot_hold_are_answered_for_what_they_are(sessi
     assert "Số không được âm" in chat.text
     await chat.say("99999999999")
     assert "Số quá lớn" in chat.text
+    await chat.say("99999")  # a slip of the finger: no hamlet has that many in a week
+    assert "Xin gõ một số từ 0 đến 500" in chat.text
     await chat.say("3")
     for _ in range(8):  # the rest, and how many mediations succeeded
         await chat.say("1")

@@ -27,6 +27,9 @@ NUMBERS = (
     "meetings",
 )
 QUIET_NUMBERS = ("patrols", "meetings")
+# One hamlet's week: a figure past this is a slip of the finger ("99999"), answered with the
+# range to type within; the larger counts of a commune-wide session go in an activity report.
+WEEKLY_MAXIMUM = 500
 
 
 def _week(ctx: Ctx, data: Data) -> dict[str, str]:
@@ -149,6 +152,7 @@ def _number(name: str) -> Step:
         name,
         Kind.NUMBER,
         f"weekly.ask.{name}",
+        maximum=WEEKLY_MAXIMUM,
         summary_label=f"weekly.figure.{name}",
         when=_asked(name),
         hint=_incidents_hint if name == "incidents" else None,
