@@ -481,3 +481,42 @@ async def test_a_photo_sent_from_the_console_is_named_not_shown_as_a_broken_imag
     page = (await client.get("/cases/i/1")).text
     assert "không có tệp để xem" in page and f"/cases/i/1/media/{n}" not in page
     assert (await client.get(f"/cases/i/1/media/{n}")).status_code == 404
+
+
+async def test_a_tip_s_history_and_messages_read_in_one_list_oldest_first(world, sessions, clock):
+    desk, c = world
+    from datetime import timedelta
+
+    from storage.models import StatusChange, TipMessage
+
+    async with sessions() as session, session.begin():
+        tip = Tip(
+            commune_id=c.id,
+            description="Có người lạ",
+            case_code="TB-BBBB22",
+            reporter_key="k2",
+            received_at=clock.now,
+        )
+        session.add(tip)
+        await session.flush()
+        later = clock.now + timedelta(hours=1)
+        session.add_all(
+            [
+                StatusChange(
+                    record_kind="tip", record_id=tip.id, status="new", created_at=clock.now
+                ),
+                TipMessage(
+                    tip_id=tip.id,
+                    from_tipster=True,
+                    body="Bổ sung: xe màu đỏ",
+                    created_at=clock.now,
+                ),
+                StatusChange(
+                    record_kind="tip", record_id=tip.id, status="in_progress", created_at=later
+                ),
+            ]
+        )
+    client = await signed_in(desk, "officer")
+    page = (await client.get(f"/cases/t/{tip.id}")).text
+    history = page[page.index('class="history"') :]
+    assert history.index("mới") < history.index("xe màu đỏ") < history.index("đang xử lý")

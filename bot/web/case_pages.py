@@ -5,6 +5,7 @@ the chat (conversations.flows.officer, handlers.cases): the reporter is told ali
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.responses import RedirectResponse, Response
@@ -143,10 +144,7 @@ async def case_view(ctx: WebCtx) -> Response:
         code=cases.case_code(record),
         letter=LETTER[cases.kind_of(record)],
         is_tip=is_tip,
-        history=await cases.history(session=ctx.session, record=record),
-        messages=await cases.tip_messages(session=ctx.session, tip=record)
-        if isinstance(record, Tip)
-        else [],
+        timeline=await _timeline(ctx, record),
         handler=await cases.assignee(session=ctx.session, record=record),
         officers=await cases.assignable(session=ctx.session, commune_id=record.commune_id),
         media=media,
@@ -156,6 +154,19 @@ async def case_view(ctx: WebCtx) -> Response:
         done=ctx.request.query_params.get("done", ""),
         tile_url=ctx.services.config.tile_url,
     )
+
+
+async def _timeline(ctx: WebCtx, record: Any) -> list[tuple[str, Any]]:
+    """The case's history and a tip's messages in one list, oldest first; a status comes
+    before a message of the same moment."""
+    entries: list[tuple[Any, int, str, Any]] = [
+        (h.at, 0, "history", h) for h in await cases.history(session=ctx.session, record=record)
+    ]
+    if isinstance(record, Tip):
+        messages = await cases.tip_messages(session=ctx.session, tip=record)
+        entries += [(m.at, 1, "message", m) for m in messages]
+    entries.sort(key=lambda e: (e[0], e[1]))
+    return [(kind, item) for _, _, kind, item in entries]
 
 
 async def case_media(ctx: WebCtx) -> Response:
