@@ -544,7 +544,7 @@ async def test_a_hamlet_head_reports_with_one_voice_message_and_an_officer_class
     outbox = Dispatcher(sessions, {"telegram": TelegramSender(bot.app.bot)})
     await outbox.run_once()
     alert = bot.api.sent(OFFICER)[-1]
-    assert "Chưa phân loại" in alert["text"] and "(ghi âm)" in alert["text"]
+    assert "Loại vụ việc: Ghi âm chưa phân loại" in alert["text"]
     bot.last = [alert]
     await bot.tap(OFFICER, "Tiếp nhận")  # in a private chat the case card follows
     voices = bot.api.uploads(OFFICER, "sendVoice")
