@@ -520,3 +520,12 @@ async def test_a_tip_s_history_and_messages_read_in_one_list_oldest_first(world,
     page = (await client.get(f"/cases/t/{tip.id}")).text
     history = page[page.index('class="history"') :]
     assert history.index("mới") < history.index("xe màu đỏ") < history.index("đang xử lý")
+
+
+async def test_the_desk_has_an_icon_for_the_browser_tab(world):
+    desk, _ = world
+    client = desk.client()
+    page = (await client.get("/signin")).text
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    probe = await client.get("/favicon.ico", follow_redirects=True)
+    assert probe.status_code == 200 and b"<svg" in probe.content

@@ -244,6 +244,10 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+async def favicon(request: Request) -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 async def khmer_font(request: Request) -> Response:
     """The Khmer font the charts use, from its package: a browser without one draws Khmer
     as boxes (desk.css asks for it only for Khmer letters)."""
@@ -284,6 +288,7 @@ def build_web_app(services: Services) -> Starlette:
         *map_pages.routes(),
         *admin_pages.routes(),
         Route("/fonts/khmer.ttf", khmer_font),
+        Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
