@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -30,30 +35,64 @@ def rss_mb(pid: int | None = None) -> float:
     return 0.0
 
 
-def idle_run_mb(seconds: float = 6.0) -> float:
-    """`binhyen run` (console, demo commune on SQLite, scheduler and outbox running), idle."""
-    folder = tempfile.mkdtemp()
-    env = {
-        **os.environ,
-        "DATA_DIR": folder,
-        "DATABASE_URL": "",
-        "TELEGRAM_BOT_TOKEN": "",
-        "ZALO_BOT_TOKEN": "",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=folder,
-    )
-    try:
-        time.sleep(seconds)
-        return rss_mb(process.pid)
-    finally:
-        process.kill()
-        process.wait()
+def idle_run_mb(seconds: float = 6.0, *, telegram: bool = False) -> float:
+    """`binhyen run` idle on the demo commune on SQLite, with its scheduler, outbox and web
+    desk (listening on a free port, its /healthz answered before the wait): the console
+    chat, or with `telegram`, long polling a loopback Bot API that has nothing to give."""
+    from bench.workers import backlog_api
+
+    with backlog_api([], latency=False) if telegram else contextlib.nullcontext(("", 0)) as api:
+        folder = tempfile.mkdtemp()
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DATA_DIR": folder,
+            "DATABASE_URL": "",
+            "TELEGRAM_BOT_TOKEN": "4242:bench-memory" if telegram else "",
+            "TELEGRAM_API_BASE_URL": api[0],
+            "TELEGRAM_WEBHOOK_URL": "",
+            "ZALO_BOT_TOKEN": "",
+            "WEB_PORT": str(port),
+            "WEB_LISTEN": "127.0.0.1",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=folder,
+        )
+        try:
+            _until_healthy(port, process)
+            time.sleep(seconds)
+            return rss_mb(process.pid)
+        finally:
+            process.kill()
+            process.wait()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _until_healthy(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Until the web desk answers /healthz: the measure is of a process with it listening."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"binhyen run stopped (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, if not healthy (the database was still being made)
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"the web desk did not listen on port {port} in {seconds:.0f} s")
 
 
 def in_flight_fresh(conversations: int) -> dict[str, float]:

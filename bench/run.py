@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import platform
+import statistics
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -140,25 +141,81 @@ async def main(args: argparse.Namespace) -> list[str]:
             print(lines[-1], flush=True)
         lines.append("")
 
+    if "workers" in args.only:
+        lines += await workers(args)
     if "memory" in args.only:
         idle = memory.idle_run_mb()
+        polling = memory.idle_run_mb(telegram=True)
         flight = memory.in_flight_fresh(args.in_flight)
         lines += [
             "## Memory",
             "",
             "| measure | value |",
             "|---|---|",
-            f"| `binhyen run` idle (console, demo on SQLite, scheduler and outbox) | "
-            f"{idle:.0f} MB |",
+            f"| `binhyen run` idle (console, demo on SQLite, scheduler, outbox, web desk "
+            f"listening) | {idle:.0f} MB |",
+            f"| `binhyen run` idle (Telegram long polling a loopback Bot API, demo on SQLite, "
+            f"scheduler, outbox, web desk listening) | {polling:.0f} MB |",
             f"| new process, before {flight['conversations']:,} conversations in flight | "
             f"{flight['rss_before_mb']:.0f} MB |",
             f"| after | {flight['rss_after_mb']:.0f} MB "
             f"({flight['per_1000_kb']:.0f} KB per 1,000) |",
             "",
         ]
-        print("\n".join(lines[-4:]), flush=True)
+        print("\n".join(lines[-6:]), flush=True)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return [*lines, f"Machine load at the end (1, 5, 15 minutes): {load}", ""]
+
+
+async def workers(args: argparse.Namespace) -> list[str]:
+    if not args.pg:
+        print("workers: skipped, it needs PostgreSQL (--pg or TEST_DATABASE_URL)", flush=True)
+        return ["## Two workers on PostgreSQL", "", "Skipped: no --pg given.", ""]
+    from bench import workers
+    from bench.loopback import LATENCY_S
+
+    low, high = (round(x * 1000) for x in LATENCY_S)
+    steps = args.worker_steps
+    lines = [
+        "## Two workers on PostgreSQL",
+        "",
+        f"`binhyen run --workers N` as child processes, long polling a loopback Bot API in a "
+        f"process of its own that holds a backlog of {args.worker_chats * steps:,} updates "
+        f"({args.worker_chats} chats × the incident flow's first {steps} steps: /start, the "
+        "menu, ...); a fresh PostgreSQL schema each run. Updates answered per second from the "
+        "first getUpdates that carries updates to the last reply; CPU seconds spent meanwhile "
+        "by each part (other: whatever else the machine ran), and the machine's share busy. "
+        "One worker and two in turns (1, 2, 2, 1); the ratio is to one worker's mean.",
+        "",
+        "| Bot API latency | workers | updates | seconds | updates/s | ratio to one | "
+        "CPU s: binhyen (first process + the others) / PostgreSQL / loopback / driver / other "
+        "| machine busy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for latency in args.worker_latency:
+        runs = await workers.compare(
+            args.pg, args.worker_chats, steps, latency=latency == "yes", rounds=args.worker_rounds
+        )
+        mean = {n: statistics.mean(r["per_s"] for r in runs if r["workers"] == n) for n in (1, 2)}
+        for r in runs:
+            cpu = r["cpu_s"]
+            first, others = cpu.get("binhyen", 0.0), cpu.get("binhyen workers", 0.0)
+            parts = f"{first + others:.1f} ({first:.1f} + {others:.1f}) / " + " / ".join(
+                f"{cpu.get(k, 0.0):.1f}"
+                for k in ("PostgreSQL", "Bot API loopback", "driver", "other")
+            )
+            lines.append(
+                f"| {f'{low}-{high} ms each way' if latency == 'yes' else 'none'} | "
+                f"{r['workers']} | {r['updates']:,} | {r['seconds']:.1f} | {r['per_s']:.0f} | "
+                f"{r['per_s'] / mean[1]:.2f} | {parts} | {r['machine_busy_pct']:.0f}% |"
+            )
+            print(lines[-1], flush=True)
+        lines.append(
+            f"| | **two to one (means of {args.worker_rounds})** | | | | "
+            f"**{mean[2] / mean[1]:.2f}** | | |"
+        )
+        print(lines[-1], flush=True)
+    return [*lines, ""]
 
 
 async def conversations(args: argparse.Namespace, databases: list[Any]) -> list[str]:
@@ -278,6 +335,12 @@ def cli() -> None:
     parser.add_argument("--per-year", type=int, default=1_000_000)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--in-flight", type=int, default=10_000)
+    parser.add_argument("--worker-chats", type=int, default=500, help="chats in the backlog")
+    parser.add_argument("--worker-rounds", type=int, default=2, help="runs of each, 1 2 2 1")
+    parser.add_argument("--worker-steps", type=int, default=5, help="updates per chat")
+    parser.add_argument(
+        "--worker-latency", nargs="*", default=["no", "yes"], help="Bot API latency: no, yes"
+    )
     import sys
 
     args = parser.parse_args()
