@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.invite_sheet import Card, SheetWords, write_sheet
 from bot.settings import Settings
 from locales import FALLBACK, available_languages, catalogue, t
 from locales.text import lower_first, role_name
@@ -391,6 +390,9 @@ def invite_link(bot: str, code: str) -> str:
 
 
 async def invite(settings: Settings, args: argparse.Namespace) -> int:
+    # The sheets draw with matplotlib: loaded for this command only, not for `binhyen run`.
+    from bot.invite_sheet import Card, SheetWords, write_sheet
+
     if args.action == "revoke":
         from storage import access
 

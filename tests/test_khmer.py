@@ -143,7 +143,8 @@ def _missing_glyphs(draw) -> list[str]:
 def test_a_khmer_chart_is_drawn_with_no_missing_glyph():
     import io
 
-    from scheduler.digest import chart_figure, render_chart
+    from scheduler.digest import render_chart
+    from scheduler.digest_chart import chart_figure
 
     data = _khmer_chart_data()
     png: list[bytes] = []

@@ -60,7 +60,8 @@ async def test_a_weekly_reports_figures_reach_stats_digest_and_criteria(sessions
 async def test_a_chart_says_in_words_what_it_has_not_and_labels_what_it_has(sessions, clock):
     from sqlalchemy import select
 
-    from scheduler.digest import chart_figure, collect, render_chart
+    from scheduler.digest import collect, render_chart
+    from scheduler.digest_chart import chart_figure
     from storage.models import Commune
     from storage.periods import containing
 
