@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from conversations.events import Incoming, Reply
 from handlers.router import Router
-from storage import inbox, outbox
+from storage import inbox, inbox_notice, outbox
 from storage.inbox import Received
 from storage.types import utcnow
 
@@ -96,6 +96,10 @@ class Ingest:
     idle_seconds: float = 1.0
 
     def __post_init__(self) -> None:
+        bind = self.sessions.kw.get("bind")
+        self._engine: AsyncEngine | None = bind
+        # Several workers share the inbox on PostgreSQL only: they wake each other there.
+        self._shared = bind is not None and bind.dialect.name == "postgresql"
         self._wake = asyncio.Event()
         self._stopping = False
         self._batches: set[asyncio.Task[None]] = set()
@@ -125,6 +129,8 @@ class Ingest:
                     payload=payload,
                     now=now,
                 )
+            if self._shared:
+                await inbox_notice.announce(session=session)
         self.wake()
 
     async def take(self, channel: str, payloads: list[dict[str, Any]]) -> None:
@@ -190,6 +196,11 @@ class Ingest:
         """Claim and process until stopped; a few batches at once, each chat in one of them."""
         await self.recover()
         renewing = asyncio.create_task(self._renew_forever())
+        listening = (
+            asyncio.create_task(inbox_notice.listen(self._engine, self.wake))
+            if self._shared and self._engine is not None
+            else None
+        )
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -216,9 +227,11 @@ class Ingest:
             if self._batches:
                 await asyncio.wait(set(self._batches))
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            for helper in (renewing, listening):
+                if helper is not None:
+                    helper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await helper
 
     async def _renew_forever(self) -> None:
         while True:

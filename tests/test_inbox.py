@@ -380,3 +380,25 @@ async def test_a_zalo_reply_refused_for_a_moment_arrives_through_the_outbox_with
     finally:
         await client.close()
         await api.stop()
+
+
+@pytest.mark.skipif(not PG, reason="NOTIFY and LISTEN are PostgreSQL's: set TEST_DATABASE_URL")
+async def test_a_worker_that_does_not_poll_hears_of_stored_updates_at_once(
+    sessions, clock, loopback
+):
+    """The poller's process stores; another worker, whose idle look at the inbox is two
+    minutes away, is told by PostgreSQL and answers within seconds."""
+    await make_commune(sessions)
+    poller = Running(loopback, sessions, make_router(sessions, clock))
+    other = Running(loopback, sessions, make_router(sessions, clock))
+    other.ingest.idle_seconds = 120
+    await poller.start(poll=False)
+    await other.start(poll=False)
+    other.tasks.append(asyncio.create_task(other.ingest.run_forever()))
+    try:
+        await asyncio.sleep(2)  # its listener is up
+        await poller.ingest.store("telegram", [{**tg.text(7301, "/start"), "update_id": 73011}])
+        await _until(lambda: other.texts(7301), seconds=30)
+    finally:
+        await other.stop()
+        await poller.stop()
