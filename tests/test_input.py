@@ -4,6 +4,7 @@ goes on."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Incident, WeeklyReport
@@ -41,7 +42,7 @@ async def test_times_to_come_impossible_or_long_ago_are_answered_and_confirmed(s
     await chat.tap("Trộm cắp")
     await chat.say("hôm nay 23h")
     assert "chưa tới" in chat.text
-    for tomorrow in ("ngày mai 8h", "ngay mai 8h", "sáng mai", "mai 8h"):  # not today at 08:00
+    for tomorrow in ("ngày mai 8h", "ngay mai 8h", "sáng mai", "7h toi mai"):  # not today
         await chat.say(tomorrow)
         assert "chưa tới" in chat.text, tomorrow
         assert "Xảy ra lúc nào" in chat.text and "Xảy ra ở đâu" not in chat.text, tomorrow
@@ -140,3 +141,19 @@ async def test_a_summary_with_nothing_to_change_offers_no_edit(sessions, clock):
     assert "✅ Gửi: tuần này bình yên" in labels and "✏ Sửa" not in labels
     await head.send(callback="o:__summary:edit")  # an old button: the summary again
     assert "Tình hình bình yên" in head.text
+
+
+@pytest.mark.parametrize(
+    "typed", ["20h ở trung tâm thương mại", "8h tối nhà chị Mai", "mãi 11h đêm", "lúc ban mai 6h"]
+)
+def test_mai_within_other_words_or_a_name_is_no_tomorrow(typed):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from conversations.parse import read_when
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2026, 11, 19, 23, 50, tzinfo=tz)  # Thursday 23:50
+    found = read_when(typed, now.astimezone(UTC), tz, "vi")
+    assert not isinstance(found, str), found
+    assert found.at.date() == now.date()
