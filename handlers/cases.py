@@ -315,7 +315,7 @@ class CaseActions:
         return [*replies, *await self.view(ctx, record)]
 
     async def stats(self, ctx: Ctx, word: str) -> Reply:
-        from scheduler.digest import collect, render_chart, render_text
+        from scheduler.digest import collect, draw_chart, render_text
 
         kind = period_word(ctx.lang, word) or "week"
         commune = ctx.person.commune
@@ -334,7 +334,8 @@ class CaseActions:
                 if k != kind
             ]
         ]
-        return Reply(text, [*choices, *_to_menu(ctx)], photo=render_chart(data, ctx.lang))
+        photo = await draw_chart(data, ctx.lang)
+        return Reply(text, [*choices, *_to_menu(ctx)], photo=photo)
 
     async def criteria(self, ctx: Ctx, word: str = "quarter") -> Reply:
         """The criteria of this quarter, or of this year ("/tieuchi nam")."""

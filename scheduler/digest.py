@@ -330,10 +330,16 @@ KHMER_FONT = "Noto Sans Khmer"
 
 def render_chart(data: DigestData, lang: str) -> bytes:
     """The digest's chart as a PNG. Matplotlib is loaded on the first chart, not at start:
-    a bot that has drawn none keeps some 50 MB less."""
+    a bot that has drawn none keeps some 50 MB less. Blocking: see draw_chart."""
     from scheduler.digest_chart import render_chart as draw
 
     return draw(data, lang)
+
+
+async def draw_chart(data: DigestData, lang: str) -> bytes:
+    """The chart drawn off the event loop (the first also loads matplotlib, about a second),
+    so the chats and pages around it are not held up."""
+    return await asyncio.to_thread(render_chart, data, lang)
 
 
 def _write_chart(path: Path, data: DigestData, lang: str) -> None:

@@ -6,6 +6,7 @@ script); DejaVu Sans, matplotlib's own, has no Khmer glyphs."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -35,10 +36,14 @@ def chart_fonts() -> Iterator[None]:
         yield
 
 
+# Charts are drawn in worker threads; the font settings are matplotlib's global state.
+_DRAWING = threading.Lock()
+
+
 def render_chart(data: DigestData, lang: str) -> bytes:
     """The digest's chart as a PNG."""
     out = io.BytesIO()
-    with chart_fonts():
+    with _DRAWING, chart_fonts():
         chart_figure(data, lang).savefig(out, format="png")
     return out.getvalue()
 

@@ -180,11 +180,11 @@ async def _weekly_grid(ctx: WebCtx, period: Period) -> tuple[list[Any], dict[str
 
 
 async def chart(ctx: WebCtx) -> Response:
-    from scheduler.digest import collect, render_chart
+    from scheduler.digest import collect, draw_chart
 
     period = _period(ctx)
     data = await collect(ctx.session, await _commune(ctx), period, ctx.now)
-    return Response(render_chart(data, ctx.lang), media_type="image/png")
+    return Response(await draw_chart(data, ctx.lang), media_type="image/png")
 
 
 def routes() -> list[BaseRoute]:
