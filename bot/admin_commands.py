@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from locales import FALLBACK, available_languages, catalogue, t
-from locales.text import lower_first, role_name
+from locales.text import first_upper, lower_first, role_name
 from storage import admin
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.demo import demo_exists, seed_demo
@@ -444,10 +444,14 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
             where = place.display_name if place else "-"
             role = role_name(lang, person.role, person.hamlet.label if person.hamlet else None)
             sheets.setdefault(where, []).append(
-                Card(person.full_name or "-", role, where, pretty_invite(inv.code), link)
+                Card(
+                    person.full_name or "-", role, first_upper(where), pretty_invite(inv.code), link
+                )
             )
             commune_name = person.commune.display_name if person.commune else ""
-            titles[where] = where if where == commune_name else f"{where}, {commune_name}"
+            titles[where] = first_upper(  # a heading of its own: "Ấp Phú Mỹ, xã Tân Hòa"
+                where if where == commune_name else f"{where}, {commune_name}"
+            )
             print(
                 say(
                     settings,

@@ -8,7 +8,6 @@ SQLite has one process: nothing to tell.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -31,8 +30,9 @@ async def announce(*, session: AsyncSession) -> None:
 async def listen(
     engine: AsyncEngine, on_notice: Callable[[], None], *, check_seconds: float = 10.0
 ) -> None:
-    """Call on_notice at each notice, until cancelled; a lost connection is opened again
-    (meanwhile the worker's idle second still finds what waits)."""
+    """Call on_notice at each notice, until cancelled; a lost connection is opened again,
+    with a growing pause (meanwhile the worker's idle second still finds what waits)."""
+    pause = 1.0
     while True:
         try:
             async with engine.connect() as conn:
@@ -43,6 +43,7 @@ async def listen(
                     on_notice()
 
                 await driver.add_listener(CHANNEL, heard)
+                pause = 1.0
                 try:
                     on_notice()  # whatever was stored before the listener was there
                     while True:
@@ -50,10 +51,13 @@ async def listen(
                         await conn.execute(_PING)
                         await conn.commit()
                 finally:  # the connection goes back to the pool without its listener
-                    with contextlib.suppress(Exception):
+                    try:
                         await driver.remove_listener(CHANNEL, heard)
+                    except Exception:
+                        await conn.invalidate()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("the inbox listener lost its connection (%s); listening again", exc)
-            await asyncio.sleep(check_seconds / 5)
+            log.warning("the inbox listener lost its connection (%s); again in %.0f s", exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(60.0, pause * 2)

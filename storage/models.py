@@ -34,6 +34,11 @@ NAMING = {
 }
 
 
+def unit_word(label: str) -> str:
+    """A unit's word in lower case, as within a sentence; "TP." and the like as they are."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -96,8 +101,9 @@ class Commune(Base):
 
     @property
     def display_name(self) -> str:
-        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa")."""
-        return f"{self.label} {self.name}"
+        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa"),
+        however the label was typed ("Phường" too); an abbreviation ("TP.") is kept."""
+        return f"{unit_word(self.label)} {self.name}"
 
 
 class Hamlet(Base):
@@ -116,8 +122,9 @@ class Hamlet(Base):
 
     @property
     def display_name(self) -> str:
-        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa")."""
-        return f"{self.label} {self.name}"
+        """As written within a sentence: "xã Tân Hòa" ({Commune} starts one: "Xã Tân Hòa"),
+        however the label was typed ("Phường" too); an abbreviation ("TP.") is kept."""
+        return f"{unit_word(self.label)} {self.name}"
 
 
 class Team(Base):

@@ -30,13 +30,13 @@ class RecordError(AdminError):
 
 
 async def hamlet_names(session: AsyncSession, *, commune_id: int) -> list[tuple[int, str]]:
-    """A commune's hamlets by name, as a flow offers them ("Ấp Phú Mỹ")."""
+    """A commune's hamlets by name, as within a sentence ("ấp Phú Mỹ")."""
     rows = await session.execute(
         select(Hamlet.id, Hamlet.label, Hamlet.name)
         .where(Hamlet.commune_id == commune_id)
         .order_by(Hamlet.name)
     )
-    return [(int(i), f"{label[:1].upper()}{label[1:]} {name}") for i, label, name in rows.all()]
+    return [(int(i), f"{label} {name}") for i, label, name in rows.all()]
 
 
 # --- the register of models -----------------------------------------------------------

@@ -150,3 +150,11 @@ async def test_a_quarter_is_named_as_vietnamese_reports_name_it(demo):
     assert officer.last[0].text.startswith("🏅 TIÊU CHÍ AN TOÀN VỀ ANTT — quý IV/2026")
     await officer.command("export", "quy")
     assert "📤 Báo cáo quý IV/2026 (mở bằng Excel)." in officer.text
+
+
+def test_a_unit_typed_with_a_capital_is_named_in_lower_case_within_a_sentence():
+    from storage.models import Commune, Hamlet
+
+    assert Commune(label="Phường", name="Bến Thành").display_name == "phường Bến Thành"
+    assert Commune(label="TP.", name="Trà Vinh").display_name == "TP. Trà Vinh"
+    assert Hamlet(label="ấp", name="Phú Mỹ").display_name == "ấp Phú Mỹ"

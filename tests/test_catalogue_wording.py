@@ -66,7 +66,10 @@ UNITS = sorted({*KINDS, "xã", "phường", "đặc khu", "tỉnh", "thành ph�
 _UNIT_CAPITAL_MID = re.compile(
     r"(?<=[\w,;] )(" + "|".join(re.escape(first_upper(u)) for u in UNITS) + r") (\w)"
 )
-_UNIT_LOWER_START = re.compile(r"(?:^|[.!?] |\n)(" + "|".join(map(re.escape, UNITS)) + r") (\w)")
+# A sentence starts after ". ", a line's start, or a sign in front ("⚠ ", "• ", "(").
+_UNIT_LOWER_START = re.compile(
+    r"(?:^|[.!?] |\n)(?:[^\w\s]+ ?)?(" + "|".join(map(re.escape, UNITS)) + r") (\w)"
+)
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _WORD = re.compile(r"(?<![\w!/.@-])[A-Za-z_]+(?![\w.-])")
 

@@ -33,7 +33,7 @@ async def test_an_officer_adds_a_model_for_a_hamlet_then_marks_it_stopped(sessio
     await chat.tap("Đúng")  # more than a year ago: confirmed once
     await chat.say("12")
     assert "Tổ tự quản đường số 5" in chat.text and "01/03/2025" in chat.text
-    assert "Thôn Phú Mỹ" in chat.text and "12" in chat.text
+    assert "Nơi: thôn Phú Mỹ" in chat.text and "12" in chat.text
     await chat.tap("Gửi")
     assert "Đã ghi mô hình «Tổ tự quản đường số 5» (Thôn Phú Mỹ)" in chat.text
     async with sessions() as session:

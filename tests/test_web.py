@@ -529,3 +529,11 @@ async def test_the_desk_has_an_icon_for_the_browser_tab(world):
     assert '<link rel="icon" href="/static/favicon.svg"' in page
     probe = await client.get("/favicon.ico", follow_redirects=True)
     assert probe.status_code == 200 and b"<svg" in probe.content
+
+
+async def test_before_a_month_s_first_monday_the_weekly_table_still_lists_the_hamlets(world, clock):
+    desk, _ = world
+    clock.advance(days=12)  # Tuesday 1 December: the month's first Monday is the 7th
+    client = await signed_in(desk, "officer")
+    page = (await client.get("/figures?period=month")).text
+    assert "12/2026" in page and "<tr><td>Thôn Phú Mỹ</td></tr>" in page

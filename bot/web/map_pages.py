@@ -176,6 +176,8 @@ async def _weekly_grid(ctx: WebCtx, period: Period) -> tuple[list[Any], dict[str
         for row in await compliance(ctx.session, ctx.commune_id, week, tz):
             in_time = "ok" if row.on_time else "late" if row.late else ""
             grid.setdefault(row.name, []).append(in_time or ("no" if due else ""))
+    if not mondays:  # a period whose first Monday is still to come: the hamlets, no weeks
+        grid = {row.name: [] for row in await compliance(ctx.session, ctx.commune_id, period, tz)}
     return mondays, grid
 
 

@@ -29,7 +29,7 @@ async def _hamlets(ctx: Ctx) -> list[list[Any]]:
 
 
 def _hamlet_options(ctx: Ctx, data: Data) -> list[Option]:
-    return [Option(str(i), name) for i, name in data.get("hamlets", [])]
+    return [Option(str(i), first_upper(name)) for i, name in data.get("hamlets", [])]
 
 
 def _place(ctx: Ctx, data: Data) -> str:
