@@ -35,7 +35,7 @@ async def test_an_officer_adds_a_model_for_a_hamlet_then_marks_it_stopped(sessio
     assert "Tổ tự quản đường số 5" in chat.text and "01/03/2025" in chat.text
     assert "Nơi: thôn Phú Mỹ" in chat.text and "12" in chat.text
     await chat.tap("Gửi")
-    assert "Đã ghi mô hình «Tổ tự quản đường số 5» (Thôn Phú Mỹ)" in chat.text
+    assert "Đã ghi mô hình «Tổ tự quản đường số 5» (thôn Phú Mỹ)" in chat.text
     async with sessions() as session:
         model = await session.scalar(select(MovementModel))
     assert (model.kind, model.kind_text, model.members) == ("other", "Tổ tự quản đường phố", 12)
