@@ -537,3 +537,17 @@ async def test_before_a_month_s_first_monday_the_weekly_table_still_lists_the_ha
     client = await signed_in(desk, "officer")
     page = (await client.get("/figures?period=month")).text
     assert "12/2026" in page and "<tr><td>Thôn Phú Mỹ</td></tr>" in page
+
+
+@pytest.mark.parametrize("channel", ["zalo", "console"])
+async def test_an_officer_gets_a_sign_in_link_on_zalo_and_in_the_console(world, sessions, channel):
+    desk, c = world
+    async with sessions() as session, session.begin():
+        officer = await session.get(Person, c.officer)
+        await link(session, officer, f"{channel}-officer", channel=channel)
+    chat = Chat(desk.router, f"{channel}-officer", channel=channel)
+    await chat.command("web")
+    path = re.search(r"http://127\.0\.0\.1:8080(/login/\S+)", chat.text).group(1)
+    client = desk.client()
+    page = await client.get(path)
+    assert page.status_code == 200 and 'id="signin"' in page.text
