@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from locales.text import lower_first
 from storage.enums import Status
 from storage.types import UTCDateTime, utcday, utcnow
 
@@ -36,7 +37,7 @@ NAMING = {
 
 def unit_word(label: str) -> str:
     """A unit's word in lower case, as within a sentence; "TP." and the like as they are."""
-    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+    return label if label[1:2].isupper() else lower_first(label)
 
 
 class Base(DeclarativeBase):

@@ -177,9 +177,11 @@ async def case_media(ctx: WebCtx) -> Response:
         return _not_found(ctx)
     files = await cases.files(session=ctx.session, record=record)
     n = ctx.request.path_params["n"]
-    if n >= len(files) or (isinstance(record, Tip) and files[n].media_type not in SAFE_FOR_TIPS):
-        return _not_found(ctx)
-    if files[n].channel == Channel.CONSOLE:
+    if (
+        n >= len(files)
+        or (isinstance(record, Tip) and files[n].media_type not in SAFE_FOR_TIPS)
+        or files[n].channel == Channel.CONSOLE  # the console keeps no file
+    ):
         return _not_found(ctx)
     got = await fetch(files[n].channel, files[n].file_id)
     if got is None:
